@@ -1,0 +1,1 @@
+"""Helpers for tests and benchmarks: throwaway databases on the local services."""
