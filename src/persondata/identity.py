@@ -1,0 +1,118 @@
+"""Identities: how a person is found. Normalised before any match or storage.
+
+e-mail: syntax-checked (no DNS) and lower-cased; phone: E.164 with the controller's
+country as default region; CVR / orgnr / CPR / fødselsnummer: python-stdnum's compact
+form after checksum validation; custom kinds: trimmed. A keyed HMAC lets identities be
+matched without being stored in clear.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+
+import phonenumbers
+from email_validator import EmailNotValidError, validate_email
+from stdnum import exceptions as stdnum_errors
+from stdnum.dk import cpr, cvr
+from stdnum.no import fodselsnummer, orgnr
+
+from persondata.errors import IdentityError, InputError
+
+BUILTIN_KINDS = ("email", "phone", "cvr", "orgnr", "cpr", "fodselsnummer")
+_STDNUM = {"cvr": cvr, "orgnr": orgnr, "cpr": cpr, "fodselsnummer": fodselsnummer}
+_STDNUM_NAMES = {"cvr": "CVR number", "orgnr": "organisasjonsnummer", "cpr": "CPR number",
+                 "fodselsnummer": "fødselsnummer"}
+
+
+@dataclass(frozen=True, order=True)
+class Identity:
+    """A normalised identity: kind (email, phone, ...) and value."""
+
+    kind: str
+    value: str
+
+    def __str__(self) -> str:
+        return f"{self.kind}={self.value}"
+
+
+def normalise_email(value: str) -> str:
+    """Validate an e-mail address's syntax (no DNS) and lower-case it."""
+    try:
+        result = validate_email(value.strip(), check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise IdentityError(f"{value!r} is not a valid e-mail address: {exc}") from exc
+    return result.normalized.lower()
+
+
+def normalise_phone(value: str, country: str = "DK") -> str:
+    """Parse a phone number (default region = the controller's country) into E.164."""
+    try:
+        number = phonenumbers.parse(value.strip(), country)
+    except phonenumbers.NumberParseException as exc:
+        raise IdentityError(f"{value!r} is not a phone number: {exc}") from exc
+    if not phonenumbers.is_valid_number(number):
+        raise IdentityError(f"{value!r} is not a valid phone number for region {country}")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def normalise(kind: str, value: str, country: str = "DK") -> str:
+    """Normalise one identity value of a kind; raises IdentityError when it is invalid."""
+    if not isinstance(value, str) or not value.strip():
+        raise IdentityError(f"{kind}: an empty value is not an identity")
+    if kind == "email":
+        return normalise_email(value)
+    if kind == "phone":
+        return normalise_phone(value, country)
+    module = _STDNUM.get(kind)
+    if module is not None:
+        try:
+            return str(module.validate(value))
+        except stdnum_errors.ValidationError as exc:
+            raise IdentityError(f"{value!r} is not a valid {_STDNUM_NAMES[kind]}: {exc}") from exc
+    return value.strip()
+
+
+def make_identity(kind: str, value: str, country: str = "DK") -> Identity:
+    """Build a normalised Identity."""
+    return Identity(kind.strip().lower(), normalise(kind.strip().lower(), value, country))
+
+
+def parse_identity(arg: str, country: str = "DK", known: tuple[str, ...] | None = None) -> Identity:
+    """Parse a `KIND=VALUE` argument; `known` restricts the kinds accepted."""
+    kind, sep, value = arg.partition("=")
+    if not sep or not kind.strip():
+        raise InputError(f"identity {arg!r} must look like KIND=VALUE, e.g. email=jane@example.dk")
+    kind = kind.strip().lower()
+    if known is not None and kind not in known:
+        raise InputError(f"unknown identity kind {kind!r}; known kinds: {', '.join(known)}")
+    return make_identity(kind, value, country)
+
+
+def guess_kind(value: str) -> str:
+    """Guess the kind of a bare identity value (for lists with one identity per line)."""
+    text = value.strip()
+    if "@" in text:
+        return "email"
+    if text.startswith("+") or text.replace(" ", "").isdigit():
+        return "phone"
+    return "custom"
+
+
+class Hasher:
+    """Keyed HMAC-SHA256 of identities: match without storing them in clear."""
+
+    def __init__(self, key: str | bytes) -> None:
+        if not key:
+            raise InputError("PERSONDATA_HASH_KEY is not set; it keys the identity hashes")
+        self._key = key.encode() if isinstance(key, str) else key
+
+    def hash(self, identity: Identity) -> str:
+        """Hex HMAC of `kind:value` of a normalised identity."""
+        msg = f"{identity.kind}:{identity.value}".encode()
+        return hmac.new(self._key, msg, hashlib.sha256).hexdigest()
+
+    def hash_value(self, value: str) -> str:
+        """Hex HMAC of any string (for field erasure strategy `hash`)."""
+        return hmac.new(self._key, value.encode(), hashlib.sha256).hexdigest()
