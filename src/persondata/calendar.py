@@ -9,7 +9,7 @@ from __future__ import annotations
 import calendar as _cal
 from datetime import date, datetime, timedelta
 from functools import lru_cache
-from typing import TypeVar
+from typing import TypeVar, cast
 
 import holidays
 
@@ -44,9 +44,9 @@ def add_period(d: T, n: int, unit: str) -> T:
     if unit == "weeks":
         return d + timedelta(weeks=n)
     if unit == "months":
-        return add_months(d, n)
+        return cast(T, add_months(d, n))
     if unit == "years":
-        return add_months(d, 12 * n)
+        return cast(T, add_months(d, 12 * n))
     raise InputError(f"unknown time unit {unit!r}; use one of {', '.join(UNITS)}")
 
 
