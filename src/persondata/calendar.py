@@ -9,7 +9,7 @@ from __future__ import annotations
 import calendar as _cal
 from datetime import date, datetime, timedelta
 from functools import lru_cache
-from typing import TypeVar, cast
+from typing import TypeVar
 
 import holidays
 
@@ -27,7 +27,7 @@ def _holidays(country: str, year: int) -> frozenset[date]:
         raise InputError(f"no public holiday calendar for country {country!r}") from exc
 
 
-def add_months(d: date, months: int) -> date:
+def add_months(d: T, months: int) -> T:
     """Add calendar months; a day the target month lacks becomes its last day (31 Jan + 1 = 28/29 Feb)."""
     month_index = d.year * 12 + (d.month - 1) + months
     year, month = divmod(month_index, 12)
@@ -44,9 +44,9 @@ def add_period(d: T, n: int, unit: str) -> T:
     if unit == "weeks":
         return d + timedelta(weeks=n)
     if unit == "months":
-        return cast(T, add_months(d, n))
+        return add_months(d, n)
     if unit == "years":
-        return cast(T, add_months(d, 12 * n))
+        return add_months(d, 12 * n)
     raise InputError(f"unknown time unit {unit!r}; use one of {', '.join(UNITS)}")
 
 
