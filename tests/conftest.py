@@ -42,7 +42,7 @@ def _test_keys(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every test runs with fixed, non-secret keys unless it sets its own."""
     monkeypatch.setenv("PERSONDATA_SECRET_KEY", "test-secret-key-not-for-production")
     monkeypatch.setenv("PERSONDATA_HASH_KEY", "test-hash-key-not-for-production")
-    monkeypatch.setenv("PERSONDATA_MASTER_KEY", "dGVzdC1tYXN0ZXIta2V5LTMyLWJ5dGVzLWxvbmchIQ==")
+    monkeypatch.setenv("PERSONDATA_MASTER_KEY", "dGVzdC1tYXN0ZXIta2V5LTMyLWJ5dGVzLWxvbmchISE=")
 
 
 @pytest.fixture
