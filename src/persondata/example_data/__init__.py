@@ -1,0 +1,1 @@
+"""The five example companies: policy files, synthetic company databases, READMEs."""

@@ -1,0 +1,1 @@
+"""Example company: agency_with_payments."""

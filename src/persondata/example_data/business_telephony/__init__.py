@@ -1,0 +1,1 @@
+"""Example company: business_telephony."""

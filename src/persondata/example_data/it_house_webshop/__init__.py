@@ -1,0 +1,1 @@
+"""Example company: it_house_webshop."""

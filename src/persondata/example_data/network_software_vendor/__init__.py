@@ -1,0 +1,1 @@
+"""Example company: network_software_vendor."""

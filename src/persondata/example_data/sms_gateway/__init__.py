@@ -1,0 +1,1 @@
+"""Example company: sms_gateway."""
