@@ -174,3 +174,35 @@ def test_postgres_lock_is_taken_once_per_transaction(db: Database) -> None:
             held = s.execute(text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
                                   "AND pid = pg_backend_pid()")).scalar_one()
             assert held == 1
+
+
+def test_fast_stream_equals_portable_stream(db: Database) -> None:
+    from persondata.audit import repository
+
+    _fill(db, 7)
+    with db.transaction() as s:
+        fast = [tuple(r) for r in repository.stream(s, batch_size=3)]
+        portable = [tuple(r) for r in repository._stream_portable(s, 3)]
+    assert fast == portable
+    assert fast[0][1] == "2025-03-01T12:00:00.000000Z"
+
+
+def test_same_instant_in_another_text_form_still_verifies(sqlite_url: str) -> None:
+    db = Database(sqlite_url)
+    upgrade(db)
+    _fill(db, 3)
+    with db.engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE audit_entry SET at = '2025-03-01 12:00:01' WHERE id = 2")
+    with db.transaction() as s:
+        assert service.verify(s).ok
+    with db.engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE audit_entry SET at = '2025-03-01 12:00:09' WHERE id = 2")
+    with db.transaction() as s:
+        result = service.verify(s)
+    assert result.broken is not None and result.broken.entry_id == 2
+    db.dispose()
+
+
+def test_naive_time_is_refused(db: Database) -> None:
+    with db.transaction() as s, pytest.raises(ValueError, match="timezone-aware"):
+        service.record(s, actor="x", action="y", at=datetime(2025, 1, 1))

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
 
+from persondata.audit.chain import format_at
 from persondata.audit.models import AuditEntry
 
 # pg_advisory_xact_lock key: "persondata audit chain" folded into a signed 64-bit integer.
@@ -47,12 +48,61 @@ def count(session: Session) -> int:
     return int(session.execute(select(func.count()).select_from(AuditEntry)).scalar_one())
 
 
+_SQL = "SELECT id, {at}, actor, action, subject, target, details, prev_hash, hash " \
+       "FROM audit_entry ORDER BY id"
+# The canonical time text straight from the database: SQLAlchemy stores SQLite times as
+# 'YYYY-MM-DD HH:MM:SS.ffffff' (UTC); PostgreSQL formats timestamptz in UTC itself.
+_SQLITE_AT = "replace(at, ' ', 'T') || 'Z'"
+_PG_AT = """to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')"""
+
+
 def stream(session: Session, batch_size: int = 20_000) -> Generator[Any, None, None]:
-    """Every entry's columns in id order, fetched in batches (server-side cursor where supported)."""
+    """Every entry in id order as (id, at_text, actor, action, subject, target, details,
+    prev_hash, hash), fetched in batches through a server-side cursor where supported.
+
+    at_text is the canonical time text (chain.format_at) of the stored value. This is the
+    hot path of `audit verify`, so it reads through the driver's cursor directly.
+    """
+    conn = session.connection()
+    dialect = conn.dialect.name
+    if dialect not in ("sqlite", "postgresql"):
+        yield from _stream_portable(session, batch_size)
+        return
+    dbapi: Any = conn.connection.driver_connection
+    if dialect == "postgresql":
+        cursor = dbapi.cursor(name="persondata_audit_stream")
+        cursor.itersize = batch_size
+        sql = _SQL.format(at=_PG_AT)
+    else:
+        cursor = dbapi.cursor()
+        sql = _SQL.format(at=_SQLITE_AT)
+    try:
+        cursor.execute(sql)
+        while rows := cursor.fetchmany(batch_size):
+            for row in rows:
+                if type(row[1]) is not str or len(row[1]) != 27:  # not SQLAlchemy's format
+                    row = (row[0], _reformat(row[1]), *row[2:])
+                yield row
+    finally:
+        cursor.close()
+
+
+def _reformat(text: Any) -> str:
+    from datetime import UTC, datetime
+
+    try:
+        value = datetime.fromisoformat(str(text).removesuffix("Z"))
+    except ValueError:
+        return str(text)  # garbage stays garbage; the hash check reports it
+    return format_at(value if value.tzinfo else value.replace(tzinfo=UTC))
+
+
+def _stream_portable(session: Session, batch_size: int) -> Generator[Any, None, None]:
     stmt = select(*STREAM_COLUMNS).order_by(AuditEntry.id)
     result = session.execute(stmt, execution_options={"yield_per": batch_size})
     try:
-        yield from result
+        for row in result:
+            yield (row[0], format_at(row[1]), *row[2:])
     finally:
         result.close()
 

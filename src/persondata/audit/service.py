@@ -153,7 +153,7 @@ def _walk(rows: Iterator[Any]) -> Verification:
             result.broken = Break(expected, f"is missing: the sequence jumps from {expected - 1} "
                                             f"to {entry_id} (entries deleted or renumbered)")
             return result
-        canonical = canonical_entry(entry_id, format_at(at), actor, action, subject, target, details)
+        canonical = canonical_entry(entry_id, at, actor, action, subject, target, details)
         if entry_hash(prev_hash, canonical) != stored:
             result.broken = Break(entry_id, "its content does not match its hash (the entry was "
                                             "edited, or entries were reordered)")
