@@ -1,1 +1,1 @@
-"""Example company: agency_with_payments."""
+"""Example company: agency-with-payments."""

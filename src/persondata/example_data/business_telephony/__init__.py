@@ -1,1 +1,1 @@
-"""Example company: business_telephony."""
+"""Example company: business-telephony."""

@@ -1,1 +1,1 @@
-"""Example company: it_house_webshop."""
+"""Example company: it-house-webshop."""

@@ -1,1 +1,1 @@
-"""Example company: network_software_vendor."""
+"""Example company: network-software-vendor."""

@@ -1,1 +1,1 @@
-"""Example company: sms_gateway."""
+"""Example company: sms-gateway."""
