@@ -34,19 +34,29 @@ def suppress(session: Session, policy: Policy, hasher: Hasher, identity: Identit
              source: Source = Source.admin, reason: str | None = None,
              at: datetime | None = None) -> Suppressed:
     """Put the identity on the suppression list and withdraw its marketing consents."""
+    return suppress_subject(session, policy, hasher, hasher.hash(identity), identity, actor=actor,
+                            source=source, reason=reason, at=at)
+
+
+def suppress_subject(session: Session, policy: Policy, hasher: Hasher, subject: str,
+                     identity: Identity | None, *, actor: str, source: Source = Source.admin,
+                     reason: str | None = None, at: datetime | None = None) -> Suppressed:
+    """Suppress by keyed hash (e.g. from an unsubscribe token); identity None = look it up."""
     now = at or utcnow()
     audit.lock(session)
-    subject = hasher.hash(identity)
+    if identity is None:
+        found = repository.latest_identity(session, subject)
+        identity = Identity(*found) if found else None
     new = repository.suppression(session, subject) is None
     if new:
         repository.add_suppression(session, {"subject": subject, "at": now, "source": source.value,
                                              "actor": actor, "reason": reason})
     marketing = [p for p in policy.marketing_purposes() if p in policy.consent_purposes()]
-    granted = sorted(repository.granted_pairs(session, subject, marketing))
+    granted = sorted(repository.granted_pairs(session, subject, marketing)) if identity else []
     audit.record(session, actor=actor, action="consent.suppressed", subject=subject,
                  details={"new": new, "source": source.value, "reason": reason, "withdrawn": granted},
                  at=now)
-    if granted:
+    if granted and identity is not None:
         record_changes(session, policy, hasher, [
             Change(identity=identity, purpose=p, action=Action.withdrawn, source=source, at=now,
                    provenance="objection to direct marketing (Art. 21(3))")
