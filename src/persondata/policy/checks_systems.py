@@ -144,9 +144,10 @@ def _check_reachable(ctx: Ctx, sys_key: str) -> None:
             if name not in reached and any(v.rpartition(".")[0] in reached for v in t.belongs_to.values()):
                 reached.add(name)
                 changed = True
+    referenced = {v.rpartition(".")[0] for name in reached for v in tables[name].references.values()}
     for name, t in tables.items():
-        if name in reached:
-            continue
+        if name in reached or name in referenced:
+            continue  # a row reached only by reference (a shared address) is reported, never erased
         how = "its belongs_to does not lead to a table with identities" if t.belongs_to else \
             "it has no identities and no belongs_to"
         ctx.warn(("systems", sys_key, "tables", name), f"no identity reaches this table ({how}): subject "

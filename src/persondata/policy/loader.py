@@ -88,15 +88,15 @@ def check_policy(
                                 "(controller:, purposes:, ...)"))
         return None, problems
     written = data
-    data, env_problems = interpolate(data, os.environ if env is None else env, locator)
+    data, env_problems, broken = interpolate(data, os.environ if env is None else env, locator)
     problems += env_problems
     policy: Policy | None
-    broken: set[PathKey] = set()
     try:
         policy = Policy.model_validate(data)
     except ValidationError as exc:
         problems += schema_problems(exc, data, locator)
-        policy, broken = best_effort_policy(data)
+        policy, pruned = best_effort_policy(data)
+        broken |= pruned
     if policy is not None:
         from persondata.policy.checks import run_checks
 

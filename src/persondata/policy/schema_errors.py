@@ -52,7 +52,7 @@ def _clean(loc: tuple[Any, ...], err_type: str, data: Any) -> tuple[PathKey, Pat
             about_key = True
         elif i == len(loc) - 1 and err_type in ("missing", "extra_forbidden"):
             path.append(part)
-        elif isinstance(part, str) and not isinstance(value, list):
+        elif isinstance(part, str):
             point = tuple(path)  # a union branch tag such as "str" or "Field_"
         else:
             path.append(part)
@@ -174,7 +174,7 @@ def schema_problems(exc: ValidationError, data: Any, locator: Locator) -> list[P
         path, point, about_key = _clean(tuple(error["loc"]), str(error["type"]), data)
         if point is not None and path == point:
             value = _child_at(data, path)
-            if isinstance(value, dict | list) and error["type"] in _SCALAR_TYPES:
+            if isinstance(value, dict) and error["type"] in _SCALAR_TYPES:
                 continue  # the text branch of a union given a mapping: the mapping branch speaks
         key = (*path, "[key]") if about_key else path
         found.setdefault(key, []).append((error, about_key, point))

@@ -34,6 +34,17 @@ _Loader.yaml_implicit_resolvers = {
     first: [(tag, rx) for tag, rx in resolvers if tag != _BOOL]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
+
+
+def _timestamp(loader: yaml.SafeLoader, node: Node) -> Any:
+    """A YAML date or timestamp; an impossible one (2019-13-01) stays text for the schema to report."""
+    try:
+        return yaml.SafeLoader.construct_yaml_timestamp(loader, node)  # type: ignore[arg-type]
+    except ValueError:
+        return loader.construct_scalar(node)  # type: ignore[arg-type]
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
 _Loader.add_implicit_resolver(_BOOL, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
 
 
@@ -82,10 +93,17 @@ def parse_yaml(text: str, locator: Locator) -> tuple[Any, list[Problem]]:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else 1
-        what = " ".join(x for x in (exc.context, exc.problem) if x) or "invalid YAML"
+        what = exc.problem or exc.context or "invalid YAML"
+        if exc.problem and exc.context and exc.context.startswith("while"):
+            where = f" on line {exc.context_mark.line + 1}" if exc.context_mark is not None else ""
+            what += f" ({exc.context}{where})"
+        elif exc.problem and exc.context:
+            what = f"{exc.context}, {exc.problem}"
         return None, [Problem(locator.file, line, f"YAML syntax error: {what}")]
     except yaml.YAMLError as exc:
         return None, [Problem(locator.file, 1, f"YAML syntax error: {exc}")]
+    except (ValueError, TypeError, OverflowError) as exc:  # a scalar PyYAML cannot build
+        return None, [Problem(locator.file, 1, f"YAML error: {exc}")]
     finally:
         loader.dispose()
     problems: list[Problem] = []
@@ -131,9 +149,15 @@ def _is_system_url(path: PathKey) -> bool:
     return len(path) == 3 and path[0] == "systems" and path[2] == "url"
 
 
-def interpolate(data: Any, env: Mapping[str, str], locator: Locator) -> tuple[Any, list[Problem]]:
-    """Replace ${VAR} in every string value; unset vars stay literal in systems.*.url, else are errors."""
+def interpolate(
+    data: Any, env: Mapping[str, str], locator: Locator
+) -> tuple[Any, list[Problem], set[PathKey]]:
+    """Replace ${VAR} in every string value; unset vars stay literal in systems.*.url, else are errors.
+
+    Returns the new data, the problems and the paths of the values that could not be filled.
+    """
     problems: list[Problem] = []
+    unfilled: set[PathKey] = set()
 
     def visit(value: Any, path: PathKey) -> Any:
         if isinstance(value, dict):
@@ -152,16 +176,18 @@ def interpolate(data: Any, env: Mapping[str, str], locator: Locator) -> tuple[An
             if not _VAR_NAME.match(name):
                 problems.append(locator.problem(path, f"'${{{name}}}' is not a valid variable reference "
                                                 "(letters, digits and _ only)"))
+                unfilled.add(path)
                 return match.group(0)
             if name in env:
                 return env[name]
             if not _is_system_url(path):
                 problems.append(locator.problem(path, f"environment variable {name} is not set"))
+                unfilled.add(path)
             return match.group(0)
 
         return _VAR.sub(repl, text)
 
-    return visit(data, ()), problems
+    return visit(data, ()), problems, unfilled
 
 
 def unresolved_vars(text: str) -> list[str]:
