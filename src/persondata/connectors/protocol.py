@@ -1,0 +1,130 @@
+"""The Connector protocol: what the DSR and retention engines need from one company system.
+
+A connector speaks for one system of the data map (one database). Work happens in a
+`ConnectorSession`, opened read-only for access and as one transaction for changes:
+
+    with connector.session(write=True) as s:          # commits at the end of the block
+        rows = s.fetch("orders", {"customer_id": [7, 9]})
+        s.delete("orders", [row["id"] for row in rows])
+
+Tables and columns are named by their data-map keys; values are Python values and are
+always passed as bound parameters. Every method works on batches: a single call covers any
+number of keys (the implementation splits them into chunks of at most `CHUNK` values).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol
+
+from persondata.errors import InputError
+
+Row = dict[str, Any]
+"""One row: column name -> Python value."""
+
+CHUNK = 1000
+"""At most this many values in one `IN (...)` list."""
+
+Op = Literal["<", "<=", ">", ">=", "=", "!=", "null", "not_null", "in"]
+
+
+class DataMapError(InputError):
+    """The data map names a table or column the system does not have."""
+
+
+@dataclass(frozen=True)
+class ColumnInfo:
+    """What a connector knows about one column."""
+
+    name: str
+    python_type: type | None  # int, str, date, datetime, Decimal, bool, bytes... or None if unknown
+    nullable: bool
+    length: int | None  # maximum length of a string column
+    primary_key: bool = False
+
+    @property
+    def is_text(self) -> bool:
+        """True for string columns."""
+        return self.python_type is str
+
+
+@dataclass(frozen=True)
+class Condition:
+    """One condition of a scan: `column op value` (all conditions of a scan are ANDed)."""
+
+    column: str
+    op: Op
+    value: Any = None
+
+
+class ConnectorSession(Protocol):
+    """Reads and changes inside one transaction of one system."""
+
+    def fetch(
+        self, table: str, match: Mapping[str, Collection[Any]], columns: Sequence[str] | None = None
+    ) -> list[Row]:
+        """Rows where ANY column of `match` has one of its values (one query per chunk)."""
+        ...
+
+    def fetch_keys(self, table: str, keys: Collection[Any]) -> list[Row]:
+        """Rows by primary key."""
+        ...
+
+    def scan(
+        self,
+        table: str,
+        where: Sequence[Condition] = (),
+        *,
+        after: Any = None,
+        limit: int = CHUNK,
+        columns: Sequence[str] | None = None,
+    ) -> list[Row]:
+        """The next `limit` rows matching every condition, in primary-key order after `after`."""
+        ...
+
+    def delete(self, table: str, keys: Collection[Any]) -> int:
+        """Delete rows by primary key; returns how many were deleted."""
+        ...
+
+    def update(self, table: str, keys: Collection[Any], values: Mapping[str, Any]) -> int:
+        """Set the same values on rows by primary key; returns how many were matched."""
+        ...
+
+    def update_rows(self, table: str, changes: Sequence[tuple[Any, Mapping[str, Any]]]) -> int:
+        """Set per-row values (key, {column: value}); one batched statement per column set."""
+        ...
+
+
+class Connector(Protocol):
+    """One company system."""
+
+    name: str
+
+    @property
+    def dialect(self) -> str:
+        """The database dialect name (sqlite, postgresql, mysql...)."""
+        ...
+
+    def columns(self, table: str) -> dict[str, ColumnInfo]:
+        """The columns of a table (reflected once and cached)."""
+        ...
+
+    def primary_key(self, table: str) -> str:
+        """The primary-key column of a table as the data map declares it."""
+        ...
+
+    def session(self, *, write: bool = False) -> AbstractContextManager[ConnectorSession]:
+        """A read-only transaction, or with write=True one transaction committed at the end."""
+        ...
+
+    def dispose(self) -> None:
+        """Close pooled connections."""
+        ...
+
+
+def chunks(values: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
+    """Split a sequence into slices of at most `size`."""
+    for start in range(0, len(values), size):
+        yield values[start : start + size]

@@ -1,0 +1,374 @@
+"""The SQL connector: any SQLAlchemy URL (tested on SQLite, PostgreSQL and MariaDB).
+
+Tables are reflected once per connector and cached; identifiers are quoted by SQLAlchemy
+and every value is a bound parameter — nothing from the policy is pasted into SQL text.
+Access runs in read-only transactions (PostgreSQL: BEGIN READ ONLY; MariaDB/MySQL:
+SET TRANSACTION READ ONLY; SQLite: a plain deferred transaction).
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Collection, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
+
+from persondata.connectors.protocol import CHUNK, ColumnInfo, Condition, DataMapError, Row, chunks
+from persondata.errors import InputError, SystemFailure
+from persondata.policy.loader import resolve_env
+from persondata.policy.model import Policy, System
+
+
+def resolve_url(system: str, text: str, env: Mapping[str, str] | None) -> str:
+    """Fill `${VAR}` in a system URL from the environment (InputError names a missing variable)."""
+    return resolve_env(text, env, where=f"systems.{system}.url")
+
+
+def _sqlite_connect(dbapi_conn: Any, _record: Any) -> None:
+    dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.close()
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    write = conn.get_execution_options().get("persondata_write", False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+def create_system_engine(url: str) -> Engine:
+    """An engine for a company system with the right settings per dialect."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise InputError(f"{url!r} is not a valid SQLAlchemy URL") from exc
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        engine = sa.create_engine(parsed, connect_args={"check_same_thread": False, "timeout": 30})
+        sa.event.listen(engine, "connect", _sqlite_connect)
+        sa.event.listen(engine, "begin", _sqlite_begin)
+        return engine
+    if parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    elif parsed.drivername in ("mysql", "mariadb"):
+        parsed = parsed.set(drivername=f"{parsed.drivername}+pymysql")
+    return sa.create_engine(parsed, pool_pre_ping=True)
+
+
+def _python_type(col: sa.Column[Any]) -> type | None:
+    try:
+        return col.type.python_type
+    except NotImplementedError:
+        return None
+
+
+def _coerce(info: ColumnInfo, value: Any) -> Any:
+    """The value in the column's Python type (e.g. an identity string for an integer column)."""
+    if value is None or info.python_type is None or isinstance(value, info.python_type):
+        return value
+    if info.python_type is int and isinstance(value, str):
+        text = value.strip()
+        return int(text) if re.fullmatch(r"[+-]?\d+", text) else None
+    if info.python_type is str and isinstance(value, int | float):
+        return str(value)
+    return value
+
+
+class SqlConnector:
+    """A connector for one system reached through SQLAlchemy."""
+
+    def __init__(self, name: str, url: str, system: System | None = None) -> None:
+        self.name = name
+        self.system = system
+        self.engine = create_system_engine(url)
+        self._metadata = sa.MetaData()
+        self._tables: dict[str, sa.Table] = {}
+        self._columns: dict[str, dict[str, ColumnInfo]] = {}
+        self._lock = threading.Lock()
+
+    @property
+    def dialect(self) -> str:
+        """The dialect name: sqlite, postgresql, mysql (MariaDB reports mysql)."""
+        return self.engine.dialect.name
+
+    def describe(self) -> str:
+        """The URL without password, for messages."""
+        return self.engine.url.render_as_string(hide_password=True)
+
+    def _split(self, name: str) -> tuple[str | None, str]:
+        schema, dot, table = name.rpartition(".")
+        return (schema or None, table) if dot else (None, name)
+
+    def reflect(self, names: Collection[str]) -> None:
+        """Reflect the given tables at once (one pass per schema); missing ones raise DataMapError."""
+        with self._lock:
+            todo = [n for n in names if n not in self._tables]
+            if not todo:
+                return
+            by_schema: dict[str | None, list[str]] = {}
+            for n in todo:
+                schema, table = self._split(n)
+                by_schema.setdefault(schema, []).append(table)
+            try:
+                with self.engine.connect() as conn:
+                    inspector = sa.inspect(conn)
+                    for schema, tables in by_schema.items():
+                        existing = set(inspector.get_table_names(schema=schema))
+                        missing = [t for t in tables if t not in existing]
+                        if missing:
+                            raise DataMapError(
+                                f"system {self.name}: table {', '.join(missing)} does not exist"
+                                f" in {self.describe()}")
+                        self._metadata.reflect(conn, schema=schema, only=tables, resolve_fks=False)
+            except OperationalError as exc:
+                raise SystemFailure(
+                    f"system {self.name}: cannot reach {self.describe()}: {exc.orig}") from exc
+            for n in todo:
+                schema, table = self._split(n)
+                key = f"{schema}.{table}" if schema else table
+                self._tables[n] = self._metadata.tables[key]
+
+    def table(self, name: str) -> sa.Table:
+        """The reflected SQLAlchemy table (reflected on first use, then cached)."""
+        found = self._tables.get(name)
+        if found is None:
+            wanted = [name]
+            if self.system is not None:
+                wanted += [t for t in self.system.tables if t not in self._tables and t != name]
+            self.reflect(wanted)
+            found = self._tables[name]
+        return found
+
+    def columns(self, table: str) -> dict[str, ColumnInfo]:
+        """The columns of a table with their Python type, nullability and length."""
+        cached = self._columns.get(table)
+        if cached is None:
+            t = self.table(table)
+            cached = {
+                c.name: ColumnInfo(name=c.name, python_type=_python_type(c), nullable=bool(c.nullable),
+                                   length=getattr(c.type, "length", None), primary_key=c.primary_key)
+                for c in t.columns
+            }
+            self._columns[table] = cached
+        return cached
+
+    def column(self, table: str, column: str) -> sa.Column[Any]:
+        """A column of a table; DataMapError naming both when it does not exist."""
+        t = self.table(table)
+        if column not in t.c:
+            raise DataMapError(f"system {self.name}: table {table} has no column {column!r}")
+        return t.c[column]
+
+    def primary_key(self, table: str) -> str:
+        """The data map's primary key of a table (else the reflected one)."""
+        if self.system is not None and table in self.system.tables:
+            return self.system.tables[table].primary_key
+        pk = list(self.table(table).primary_key.columns)
+        if len(pk) != 1:
+            raise DataMapError(f"system {self.name}: table {table} needs a single-column primary key")
+        return pk[0].name
+
+    @contextmanager
+    def connection(self, *, write: bool = False) -> Iterator[Connection]:
+        """A SQLAlchemy connection in a transaction: read-only, or committed at the end when write."""
+        try:
+            conn = self.engine.connect()
+        except OperationalError as exc:
+            raise SystemFailure(f"system {self.name}: cannot reach {self.describe()}: {exc.orig}") from exc
+        try:
+            if write:
+                conn = conn.execution_options(persondata_write=True)
+            elif self.dialect == "postgresql":
+                conn = conn.execution_options(postgresql_readonly=True)
+            if write:
+                with conn.begin():
+                    yield conn
+            else:
+                tx = conn.begin()
+                try:
+                    if self.dialect in ("mysql", "mariadb"):
+                        conn.exec_driver_sql("SET TRANSACTION READ ONLY")
+                    yield conn
+                finally:
+                    tx.rollback()  # a read never commits anything
+        except OperationalError as exc:
+            raise SystemFailure(f"system {self.name}: {exc.orig}") from exc
+        finally:
+            conn.close()
+
+    @contextmanager
+    def session(self, *, write: bool = False) -> Iterator[SqlSession]:
+        """A ConnectorSession: read-only, or one transaction committed at the end when write."""
+        with self.connection(write=write) as conn:
+            yield SqlSession(self, conn)
+
+    def dispose(self) -> None:
+        """Close every pooled connection."""
+        self.engine.dispose()
+
+
+class SqlSession:
+    """Batched reads and writes on one SQLAlchemy connection (see ConnectorSession)."""
+
+    def __init__(self, connector: SqlConnector, conn: Connection) -> None:
+        self.connector = connector
+        self.conn = conn
+
+    def _pk(self, table: str) -> sa.Column[Any]:
+        return self.connector.column(table, self.connector.primary_key(table))
+
+    def _coerced(self, table: str, column: str, values: Collection[Any]) -> list[Any]:
+        info = self.connector.columns(table)[column]
+        out = {_coerce(info, v) for v in values}
+        out.discard(None)
+        return sorted(out, key=repr)
+
+    def _select(self, table: str, columns: Sequence[str] | None) -> sa.Select[Any]:
+        t = self.connector.table(table)
+        if columns is None:
+            return sa.select(t)
+        return sa.select(*(self.connector.column(table, c) for c in columns))
+
+    def _rows(self, stmt: sa.Executable) -> list[Row]:
+        try:
+            return [dict(r._mapping) for r in self.conn.execute(stmt)]
+        except DBAPIError as exc:
+            raise SystemFailure(f"system {self.connector.name}: {exc.orig}") from exc
+
+    def fetch(
+        self, table: str, match: Mapping[str, Collection[Any]], columns: Sequence[str] | None = None
+    ) -> list[Row]:
+        """Rows where any column of `match` has one of its values; one query per chunk of 1,000."""
+        pairs = [(c, v) for c, vals in match.items() for v in self._coerced(table, c, vals)]
+        if not pairs:
+            return []
+        pk = self.connector.primary_key(table)
+        seen: dict[Any, Row] = {}
+        for chunk in chunks(pairs, CHUNK):
+            by_col: dict[str, list[Any]] = {}
+            for c, v in chunk:
+                by_col.setdefault(c, []).append(v)
+            cond = sa.or_(*(self.connector.column(table, c).in_(vs) for c, vs in by_col.items()))
+            for row in self._rows(self._select(table, columns).where(cond)):
+                seen.setdefault(row.get(pk, id(row)), row)
+        return list(seen.values())
+
+    def fetch_keys(self, table: str, keys: Collection[Any]) -> list[Row]:
+        """Rows by primary key."""
+        return self.fetch(table, {self.connector.primary_key(table): keys})
+
+    def scan(
+        self,
+        table: str,
+        where: Sequence[Condition] = (),
+        *,
+        after: Any = None,
+        limit: int = CHUNK,
+        columns: Sequence[str] | None = None,
+    ) -> list[Row]:
+        """The next `limit` rows matching all conditions, in primary-key order after `after`."""
+        pk = self._pk(table)
+        conds = [self._condition(table, c) for c in where]
+        if after is not None:
+            conds.append(pk > after)
+        if columns is not None and pk.name not in columns:
+            columns = [pk.name, *columns]
+        stmt = self._select(table, columns).where(*conds).order_by(pk).limit(limit)
+        return self._rows(stmt)
+
+    def _condition(self, table: str, cond: Condition) -> sa.ColumnElement[bool]:
+        col = self.connector.column(table, cond.column)
+        ops = {
+            "<": lambda: col < cond.value, "<=": lambda: col <= cond.value,
+            ">": lambda: col > cond.value, ">=": lambda: col >= cond.value,
+            "=": lambda: col == cond.value, "!=": lambda: col != cond.value,
+            "null": lambda: col.is_(None), "not_null": lambda: col.is_not(None),
+            "in": lambda: col.in_(list(cond.value)),
+        }
+        if cond.op not in ops:
+            raise InputError(f"unknown condition operator {cond.op!r}")
+        return ops[cond.op]()
+
+    def _write(self, stmt: sa.Executable, params: Any = None) -> int:
+        try:
+            result = self.conn.execute(stmt, params) if params is not None else self.conn.execute(stmt)
+        except DBAPIError as exc:
+            raise SystemFailure(f"system {self.connector.name}: {exc.orig}") from exc
+        return int(result.rowcount or 0)
+
+    def delete(self, table: str, keys: Collection[Any]) -> int:
+        """Delete rows by primary key, 1,000 keys per statement."""
+        pk = self._pk(table)
+        t = self.connector.table(table)
+        values = self._coerced(table, pk.name, keys)
+        return sum(self._write(sa.delete(t).where(pk.in_(c))) for c in chunks(values))
+
+    def update(self, table: str, keys: Collection[Any], values: Mapping[str, Any]) -> int:
+        """Set the same values on rows by primary key, 1,000 keys per statement."""
+        if not values:
+            return 0
+        pk = self._pk(table)
+        t = self.connector.table(table)
+        cols = {self.connector.column(table, c).name: v for c, v in values.items()}
+        keys_ = self._coerced(table, pk.name, keys)
+        return sum(self._write(sa.update(t).where(pk.in_(c)).values(cols)) for c in chunks(keys_))
+
+    def update_rows(self, table: str, changes: Sequence[tuple[Any, Mapping[str, Any]]]) -> int:
+        """Set per-row values: one executemany per distinct set of columns."""
+        pk = self._pk(table)
+        t = self.connector.table(table)
+        groups: dict[tuple[str, ...], list[tuple[Any, Mapping[str, Any]]]] = {}
+        for key, vals in changes:
+            if vals:
+                groups.setdefault(tuple(sorted(vals)), []).append((key, vals))
+        done = 0
+        for cols, items in groups.items():
+            binds: dict[str, Any] = {
+                self.connector.column(table, c).name: sa.bindparam(f"p{i}") for i, c in enumerate(cols)}
+            stmt = sa.update(t).where(pk == sa.bindparam("pk_")).values(binds)
+            for part in chunks(items):
+                params = [{"pk_": k, **{f"p{i}": v[c] for i, c in enumerate(cols)}} for k, v in part]
+                self._write(stmt, params)
+                done += len(part)
+        return done
+
+
+class Systems:
+    """The connectors of a policy's systems, opened on first use and cached (one per system)."""
+
+    def __init__(self, policy: Policy, env: Mapping[str, str] | None = None) -> None:
+        self.policy = policy
+        self.env = env
+        self._connectors: dict[str, SqlConnector] = {}
+        self._lock = threading.Lock()
+
+    def get(self, name: str) -> SqlConnector:
+        """The connector of a system (InputError when the policy has no such system)."""
+        with self._lock:
+            conn = self._connectors.get(name)
+            if conn is None:
+                system = self.policy.systems.get(name)
+                if system is None:
+                    raise InputError(f"the policy has no system {name!r}")
+                conn = SqlConnector(name, resolve_url(name, system.url, self.env), system)
+                self._connectors[name] = conn
+            return conn
+
+    def close(self) -> None:
+        """Dispose every connector opened so far."""
+        with self._lock:
+            for conn in self._connectors.values():
+                conn.dispose()
+            self._connectors.clear()
+
+    def __enter__(self) -> Systems:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,167 @@
+"""The SQL connector on SQLite, PostgreSQL and MariaDB: reflection, batching, binding, quoting, read-only."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+import yaml
+
+from persondata.connectors.protocol import Condition, DataMapError
+from persondata.connectors.sql import SqlConnector, Systems
+from persondata.errors import InputError, SystemFailure
+from persondata.policy.model import Policy
+from persondata.testing.webshop import Shop
+
+
+@contextmanager
+def counting(connector: SqlConnector) -> Iterator[list[str]]:
+    """Collect the SQL statements a connector sends."""
+    statements: list[str] = []
+
+    def listener(conn: object, cursor: object, statement: str, *args: object) -> None:
+        statements.append(statement)
+
+    sa.event.listen(connector.engine, "before_cursor_execute", listener)
+    try:
+        yield statements
+    finally:
+        sa.event.remove(connector.engine, "before_cursor_execute", listener)
+
+
+def test_tables_are_reflected_once_and_cached(shop: Shop) -> None:
+    with shop.systems() as systems:
+        conn = systems.get("shop")
+        first = conn.table("customer")
+        with counting(conn) as statements:
+            assert conn.table("customer") is first
+            assert conn.table("invoice") is not None  # reflected in the same first pass
+            assert conn.columns("customer")["email"].is_text
+        assert statements == []
+        assert systems.get("shop") is conn
+
+
+def test_fetch_uses_one_query_per_thousand_values(shop: Shop) -> None:
+    with shop.systems() as systems:
+        conn = systems.get("shop")
+        conn.table("customer")
+        wanted = [f"nobody{i}@example.dk" for i in range(2500)] + ["jane@example.dk"]
+        with counting(conn) as statements, conn.session() as s:
+            rows = s.fetch("customer", {"email": wanted, "phone": ["+4531313131"]})
+        selects = [q for q in statements if q.lstrip().upper().startswith("SELECT")]
+        assert len(selects) == 3  # 2,502 values in chunks of 1,000
+        assert sorted(r["name"] for r in rows) == ["Jane Jensen", "John Jensen"]
+
+
+def test_values_are_bound_never_pasted(shop: Shop) -> None:
+    hostile = "x' OR '1'='1"
+    with shop.systems() as systems:
+        conn = systems.get("shop")
+        with conn.session() as s:
+            assert s.fetch("customer", {"email": [hostile]}) == []
+        with conn.session(write=True) as s:
+            assert s.update("customer", [1], {"name": hostile}) == 1
+        with conn.session() as s:
+            assert [r["name"] for r in s.fetch_keys("customer", [1])] == [hostile]
+            assert len(s.scan("customer")) == 3
+
+
+def test_identifiers_are_quoted(company_url: str) -> None:
+    md = sa.MetaData()
+    sa.Table("order", md, sa.Column("select", sa.Integer, primary_key=True, autoincrement=False),
+             sa.Column("from", sa.String(50)))
+    engine = sa.create_engine(company_url)
+    with engine.begin() as c:
+        md.create_all(c)
+        c.execute(md.tables["order"].insert(), [{"select": 1, "from": "a"}, {"select": 2, "from": "b"}])
+    engine.dispose()
+    conn = SqlConnector("odd", company_url)
+    try:
+        with conn.session(write=True) as s:
+            assert s.delete("order", [1]) == 1
+        with conn.session() as s:
+            assert s.fetch("order", {"from": ["a", "b"]}) == [{"select": 2, "from": "b"}]
+    finally:
+        conn.dispose()
+
+
+def test_integer_identity_is_matched_from_text(shop: Shop) -> None:
+    with shop.systems() as systems, systems.get("shop").session() as s:
+        rows = s.fetch("customer", {"customer_no": ["1002", "not-a-number"]})
+    assert [r["email"] for r in rows] == ["john@example.dk"]
+
+
+def test_read_session_never_writes(shop: Shop) -> None:
+    with shop.systems() as systems:
+        conn = systems.get("shop")
+        if conn.dialect in ("postgresql", "mysql"):
+            with pytest.raises(SystemFailure, match=r"(?i)read.only"), conn.session() as s:
+                s.update("customer", [1], {"name": "changed"})
+        else:  # SQLite: a read is rolled back, so nothing it did can stay
+            with conn.session() as s:
+                s.update("customer", [1], {"name": "changed"})
+        with conn.session() as s:
+            assert s.fetch_keys("customer", [1])[0]["name"] == "Jane Jensen"
+
+
+def test_write_session_rolls_back_on_error(shop: Shop) -> None:
+    with shop.systems() as systems:
+        conn = systems.get("shop")
+        with pytest.raises(SystemFailure), conn.session(write=True) as s:
+            s.update("customer", [1], {"name": "half"})
+            s.delete("customer", [2])  # orders, invoice and login still point at John
+        with conn.session() as s:
+            assert {r["name"] for r in s.fetch_keys("customer", [1, 2])} == {"Jane Jensen", "John Jensen"}
+
+
+def test_scan_pages_by_primary_key(shop: Shop) -> None:
+    with shop.systems() as systems, systems.get("shop").session() as s:
+        first = s.scan("order_items", [Condition("qty", ">=", 1)], limit=2)
+        second = s.scan("order_items", [Condition("qty", ">=", 1)], after=first[-1]["id"], limit=2)
+        nulls = s.scan("order_items", [Condition("gift_message", "null")], columns=["qty"])
+    assert [r["id"] for r in first] == [100, 101]
+    assert [r["id"] for r in second] == [102, 103]
+    assert [r["id"] for r in nulls] == [101, 102, 103]
+    assert set(nulls[0]) == {"id", "qty"}
+
+
+def test_update_rows_sets_per_row_values(shop: Shop) -> None:
+    with shop.systems() as systems:
+        conn = systems.get("shop")
+        with conn.session(write=True) as s:
+            changes = [(100, {"qty": 7}), (101, {"qty": 8, "gift_message": "x"})]
+            assert s.update_rows("order_items", changes) == 2
+        with conn.session() as s:
+            rows = {r["id"]: r for r in s.fetch_keys("order_items", [100, 101])}
+    assert (rows[100]["qty"], rows[101]["qty"], rows[101]["gift_message"]) == (7, 8, "x")
+
+
+def test_missing_table_and_column_are_named(shop: Shop) -> None:
+    with shop.systems() as systems:
+        conn = systems.get("shop")
+        with pytest.raises(DataMapError, match="table nosuch does not exist"):
+            conn.table("nosuch")
+        with pytest.raises(DataMapError, match="customer has no column 'nope'"):
+            conn.column("customer", "nope")
+
+
+def _policy(url: str) -> Policy:
+    return Policy.model_validate(yaml.safe_load(f"""
+controller: {{name: X, country: DK, email: x@example.dk}}
+systems:
+  crm: {{url: "{url}", tables: {{person: {{primary_key: id}}}}}}
+"""))
+
+
+def test_unset_variable_and_unreachable_system(tmp_path: Path) -> None:
+    with Systems(_policy("${CRM_URL}"), env={}) as systems, pytest.raises(InputError, match="CRM_URL"):
+        systems.get("crm")
+    url = "postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=2"
+    with Systems(_policy(url), env={}) as systems:
+        with pytest.raises(SystemFailure, match="system crm: cannot reach"):
+            systems.get("crm").table("person")
+        with pytest.raises(InputError, match="no system 'other'"):
+            systems.get("other")
