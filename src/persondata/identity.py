@@ -116,3 +116,17 @@ class Hasher:
     def hash_value(self, value: str) -> str:
         """Hex HMAC of any string (for field erasure strategy `hash`)."""
         return hmac.new(self._key, value.encode(), hashlib.sha256).hexdigest()
+
+    def hash_kv(self, kind: str, value: str) -> str:
+        """Same as hash(Identity(kind, value)) for a normalised value, ~4x faster (bulk paths)."""
+        pads = getattr(self, "_pads", None)
+        if pads is None:  # HMAC (RFC 2104) with the padded keys' SHA-256 states precomputed
+            key = self._key if len(self._key) <= 64 else hashlib.sha256(self._key).digest()
+            key = key.ljust(64, b"\0")
+            pads = self._pads = (hashlib.sha256(bytes(b ^ 0x36 for b in key)),
+                                 hashlib.sha256(bytes(b ^ 0x5C for b in key)))
+        inner = pads[0].copy()
+        inner.update(f"{kind}:{value}".encode())
+        outer = pads[1].copy()
+        outer.update(inner.digest())
+        return outer.hexdigest()

@@ -77,6 +77,10 @@ def record_changes(session: Session, policy: Policy, hasher: Hasher, changes: Se
     now = now or utcnow()
     for change in changes:
         check_purpose(policy, change.purpose)
+        texts = (change.identity.value, change.provenance, change.notice_hash,
+                 change.evidence.user_agent, change.policy_version)
+        if any(t is not None and "\x00" in t for t in texts):
+            raise InputError(f"consent for {change.identity.kind}: a value contains a NUL character")
         if change.at is not None and change.at > now + CLOCK_SKEW:
             raise InputError(f"consent time {change.at.isoformat()} is in the future")
     audit.lock(session)  # the chain lock first, before any row lock: writers queue here
@@ -91,7 +95,7 @@ def record_changes(session: Session, policy: Policy, hasher: Hasher, changes: Se
             "identity_value": change.identity.value, "purpose": change.purpose,
             "action": change.action.value, "at": change.at or now, "recorded_at": now,
             "source": change.source.value, "policy_version": change.policy_version or version,
-            "notice_hash": change.notice_hash or purpose_text_hash(policy, change.purpose),
+            "notice_hash": _notice_hash(policy, change),
             "user_agent": agent, "ip_prefix": ip, "actor": actor, "provenance": change.provenance,
         })
     ids = repository.insert_events(session, rows)
@@ -113,6 +117,12 @@ def record_changes(session: Session, policy: Policy, hasher: Hasher, changes: Se
         for row, event_id in zip(rows, ids, strict=True)
     ])
     return ids
+
+
+def _notice_hash(policy: Policy, change: Change) -> str | None:
+    if change.notice_hash or change.source is Source.import_:  # imports carry only what they know
+        return change.notice_hash
+    return purpose_text_hash(policy, change.purpose)
 
 
 def _refuse_suppressed(session: Session, policy: Policy, changes: Sequence[Change],
