@@ -205,8 +205,16 @@ def company_sqlite(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     return url
 
 
-def write_policy(directory: Path, text: str = POLICY_YAML) -> Path:
-    """Write the policy file for CLI runs."""
-    path = directory / "privacy.yaml"
-    path.write_text(text, encoding="utf-8")
-    return path
+@pytest.fixture
+def policy_file(tmp_path: Path) -> Callable[..., Path]:
+    """Write the test policy (DK or NO) to a privacy.yaml for CLI runs; returns its path."""
+
+    def write(country: str = "DK") -> Path:
+        data = make_policy(country).model_dump(mode="json", exclude_none=True, exclude_defaults=True)
+        data["systems"]["shop"]["url"] = "${BREACH_TEST_SHOP_URL}"
+        path = tmp_path / country / "privacy.yaml"
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+        return path
+
+    return write

@@ -36,7 +36,7 @@ def deadline_view(deadline: Deadline, country: str, now: datetime) -> DeadlineVi
     zone = controller_zone(country)
     left = deadline.remaining(now)
     if deadline.due is None:
-        due_local = deadline.rule
+        due_local = "now" if deadline.required and deadline.done_at is None else "-"
     elif deadline.due_date is not None:
         due_local = f"{deadline.due_date.isoformat()} (end of day)"
     else:
