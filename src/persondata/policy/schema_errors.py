@@ -235,10 +235,8 @@ def _prune(data: dict[str, Any], path: PathKey, broken: set[PathKey], drop: bool
     for end in range(len(path), 0, -1):
         prefix = path[:end]
         parent = _annotation_at(prefix[:-1])
-        value_type = typing.get_args(parent)[1] if typing.get_origin(parent) is dict else None
-        is_model = isinstance(value_type, type) and issubclass(value_type, BaseModel)
-        if value_type is not None and not is_model:
-            _set(data, prefix)  # an entry of a plain mapping (a table's fields, verification): drop it
+        if typing.get_origin(parent) is dict:
+            _set(data, prefix)  # an entry of a mapping (a purpose, a table's field): drop it
             broken.add(prefix)
             return
         model = _as_model(parent)

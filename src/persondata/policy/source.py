@@ -8,7 +8,7 @@ and a key given twice in one mapping is reported instead of silently overwritten
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,11 +23,28 @@ PathKey = tuple[Any, ...]
 _BOOL = "tag:yaml.org,2002:bool"
 _MERGE = "tag:yaml.org,2002:merge"
 _VAR = re.compile(r"\$(\$?)\{([^}]*)\}")
+_RECURSIVE = "a YAML alias refers to a node that contains it (a recursive structure)"
+_MAX_NODES = 200_000
+_EXPANDS = f"the file expands to more than {_MAX_NODES} values through YAML aliases"
 _VAR_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 class _Loader(yaml.SafeLoader):
-    """SafeLoader with YAML 1.2 booleans (no yes/no/on/off)."""
+    """SafeLoader with YAML 1.2 booleans (no yes/no/on/off) and mapping keys always text (`5:` is "5")."""
+
+    def construct_mapping(self, node: Node, deep: bool = False) -> dict[Any, Any]:
+        """A mapping whose keys are their text as written; a list or mapping as a key is an error."""
+        if not isinstance(node, MappingNode):
+            raise yaml.constructor.ConstructorError(None, None, "expected a mapping", node.start_mark)
+        self.flatten_mapping(node)
+        mapping: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, ScalarNode):
+                raise yaml.constructor.ConstructorError(
+                    "while constructing a mapping", node.start_mark,
+                    "found a list or mapping used as a key", key_node.start_mark)
+            mapping[key_node.value] = self.construct_object(value_node, deep=deep)
+        return mapping
 
 
 _Loader.yaml_implicit_resolvers = {
@@ -85,10 +102,14 @@ class Locator:
 def parse_yaml(text: str, locator: Locator) -> tuple[Any, list[Problem]]:
     """Parse YAML text, filling locator.lines; returns (data, problems) — data is None on syntax errors."""
     loader = _Loader(text)
+    problems: list[Problem] = []
     try:
         node = loader.get_single_node()
         if node is None:
             return None, [Problem(locator.file, 1, "the policy file is empty")]
+        _walk(node, (), locator, problems)  # before construction, which flattens `<<` merges
+        if any(_RECURSIVE in p.message or _EXPANDS in p.message for p in problems):
+            return None, problems
         data = loader.construct_document(node)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -106,19 +127,25 @@ def parse_yaml(text: str, locator: Locator) -> tuple[Any, list[Problem]]:
         return None, [Problem(locator.file, 1, f"YAML error: {exc}")]
     finally:
         loader.dispose()
-    problems: list[Problem] = []
-    _walk(node, (), locator, problems, loader.construct_object)
     return data, problems
 
 
 def _walk(node: Node, path: PathKey, loc: Locator, problems: list[Problem],
-          construct: Callable[[Node], Any]) -> None:
+          active: frozenset[int] = frozenset()) -> None:
     """Record the line of every node below `node`, reporting keys given twice."""
+    if id(node) in active:
+        problems.append(loc.problem(path, _RECURSIVE))
+        return
+    if len(loc.lines) > _MAX_NODES:
+        if not any(_EXPANDS in p.message for p in problems):
+            problems.append(loc.problem(path, _EXPANDS))
+        return
+    active = active | {id(node)}
     loc.lines.setdefault(path, node.start_mark.line + 1)
     if isinstance(node, MappingNode):
         seen: dict[Any, int] = {}
         for key_node, value_node in _entries(node):
-            key = construct(key_node) if isinstance(key_node, ScalarNode) else repr(key_node.value)
+            key = key_node.value if isinstance(key_node, ScalarNode) else repr(key_node.value)
             line = key_node.start_mark.line + 1
             child = (*path, key)
             if key in seen:
@@ -131,11 +158,11 @@ def _walk(node: Node, path: PathKey, loc: Locator, problems: list[Problem],
             else:
                 seen[key] = line
                 loc.lines[child] = line
-            _walk(value_node, (*path, key), loc, problems, construct)
+            _walk(value_node, (*path, key), loc, problems, active)
     elif isinstance(node, SequenceNode):
         for index, item in enumerate(node.value):
             loc.lines[(*path, index)] = item.start_mark.line + 1
-            _walk(item, (*path, index), loc, problems, construct)
+            _walk(item, (*path, index), loc, problems, active)
 
 
 def _entries(node: MappingNode) -> Iterator[tuple[Node, Node]]:
