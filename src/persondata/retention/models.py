@@ -24,6 +24,8 @@ class RetentionRun(Base):
     as_of: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
     status: Mapped[str] = mapped_column(String(20), nullable=False)  # running|completed|failed
     actor: Mapped[str] = mapped_column(String(200), nullable=False)
+    owner: Mapped[str] = mapped_column(String(200), nullable=False)  # host:pid running it
+    heartbeat_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
     batch_size: Mapped[int] = mapped_column(Integer, nullable=False)
     policy_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
     totals: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False, default=dict)

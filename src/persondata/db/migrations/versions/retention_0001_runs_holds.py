@@ -30,6 +30,8 @@ def upgrade() -> None:
         sa.Column("as_of", UTCDateTime(), nullable=False),
         sa.Column("status", sa.String(20), nullable=False),
         sa.Column("actor", sa.String(200), nullable=False),
+        sa.Column("owner", sa.String(200), nullable=False),
+        sa.Column("heartbeat_at", UTCDateTime(), nullable=False),
         sa.Column("batch_size", sa.Integer(), nullable=False),
         sa.Column("policy_hash", sa.String(64), nullable=True),
         sa.Column("totals", sa.JSON(), nullable=False),

@@ -1,0 +1,167 @@
+"""Finding what retention must do, table by table, page by page (shared by plan and run).
+
+Each page is one keyset-paginated SELECT in primary-key order; its rows are split into
+groups by reason (retention, consent withdrawn, opted out, deferred erasure) and action:
+`delete`, `anonymise` (the table anonymises, or a row is kept for its child rows) or
+`held` (a hold keeps it). Deferred erasures that are due are found by their row keys.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import DBAPIError
+
+from persondata.connectors.sql import SqlConnector
+from persondata.errors import SystemFailure
+from persondata.retention.models import RetentionHold
+from persondata.retention.query import Subjectivity, TableQuery
+from persondata.retention.spec import TableRules
+from persondata.retention.subjects import SubjectLens
+
+BLOCKED = "__blocked"
+DEFERRED = "deferred erasure due"
+
+
+@dataclass
+class Group:
+    """Rows of one page that share a reason and an action."""
+
+    reason: str
+    action: str  # delete | anonymise | held
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    hold: RetentionHold | None = None
+    subject: str | None = None
+    deferred_ids: list[int] = field(default_factory=list)
+
+
+@dataclass
+class TableScan:
+    """One table's query, its rules and the lens on its subjects."""
+
+    connector: SqlConnector
+    rules: TableRules
+    query: TableQuery
+    lens: SubjectLens
+    subj: Subjectivity
+    batch_size: int = 5000
+
+    @property
+    def pk(self) -> str:
+        """The primary-key column name."""
+        return self.rules.spec.primary_key
+
+    def clause(self, as_of: datetime) -> tuple[sa.ColumnElement[bool] | None, bool]:
+        """(candidate clause, exact); rows already anonymised are left out."""
+        where, exact = self.query.expired(as_of, self.subj)
+        if where is None:
+            return None, exact
+        erased = self.query.erased()
+        children = self.query.has_children()
+        if self.rules.erasure.mode == "anonymise" and erased is not None:
+            where = sa.and_(where, sa.not_(erased))
+        elif children is not None and erased is not None:
+            where = sa.and_(where, sa.not_(sa.and_(children, erased)))
+        return where, exact
+
+    def needs_rows(self, exact: bool) -> bool:
+        """True when a page must carry whole rows (not just keys)."""
+        return (not exact or self.rules.erasure.mode == "anonymise" or bool(self.rules.children)
+                or bool(self.rules.encrypted))
+
+    def _fetch(self, stmt: sa.Select[Any]) -> list[dict[str, Any]]:
+        with self.connector.connection() as conn:
+            try:
+                return [dict(r._mapping) for r in conn.execute(stmt)]
+            except DBAPIError as exc:
+                raise SystemFailure(f"system {self.rules.ref.system}: {exc.orig}") from exc
+
+    def _select(self, where: sa.ColumnElement[bool], full: bool, after: Any,
+                limit: int | None) -> sa.Select[Any]:
+        stmt = self.query.select(where, full=full, after=after, limit=limit)
+        children = self.query.has_children()
+        if children is not None:
+            stmt = stmt.add_columns(sa.case((children, 1), else_=0).label(BLOCKED))
+        for name, ref in self.rules.anchors.items():
+            if not full:
+                stmt = stmt.add_columns(self.query.column(ref).label(f"__a_{name}"))
+        return stmt
+
+    def pages(self, as_of: datetime) -> Iterator[list[Group]]:
+        """The table's expired rows as pages of groups (batch_size rows each), in key order."""
+        where, exact = self.clause(as_of)
+        if where is None:
+            return
+        full = self.needs_rows(exact)
+        after: Any = None
+        while True:
+            size = self.batch_size
+            rows = self._fetch(self._select(where, full, after, size))
+            if not rows:
+                return
+            after = rows[-1]["__pk"]
+            yield self.split(rows, as_of, exact)
+            if len(rows) < size:
+                return
+
+    def split(self, rows: Sequence[dict[str, Any]], as_of: datetime, exact: bool) -> list[Group]:
+        """Judge rows and group them by (reason, action)."""
+        verdicts = self.lens.judge(self.rules, rows, as_of, exact)
+        groups: dict[tuple[str, str, int | None], Group] = {}
+        for row, v in zip(rows, verdicts, strict=True):
+            if not v.expired:
+                continue
+            row = _own(row, self.pk)
+            reason = self.rules.rule_text() if v.reason == "retention" else v.reason
+            if v.hold is not None:
+                action = "held"
+            elif self.rules.erasure.mode == "anonymise" or row.get(BLOCKED):
+                action = "anonymise"
+            else:
+                action = "delete"
+            key = (reason, action, v.hold.id if v.hold else None)
+            group = groups.get(key)
+            if group is None:
+                group = groups[key] = Group(reason, action, hold=v.hold)
+            group.rows.append(row)
+        return list(groups.values())
+
+    def deferred(self, due: Mapping[Any, tuple[int, str]]) -> Iterator[list[Group]]:
+        """Rows whose deferred erasure is due (key -> (deferred id, subject)), grouped per subject."""
+        keys = list(due)
+        for i in range(0, len(keys), 1000):
+            chunk = keys[i:i + 1000]
+            rows = self._fetch(self._select(self.query.pk.in_(chunk), True, None, None))
+            found = {r["__pk"] for r in rows}
+            groups: dict[tuple[str, str, int | None], Group] = {}
+            for row in rows:
+                dez_id, subject = due[row["__pk"]]
+                hold = self.lens.holds.subjects.get(subject) or self.lens.holds.on_subjects(
+                    self.lens.subjects_of(self.rules, row))
+                if hold is not None:
+                    action = "held"
+                elif self.rules.erasure.mode == "anonymise" or row.get(BLOCKED):
+                    action = "anonymise"
+                else:
+                    action = "delete"
+                key = (subject, action, hold.id if hold else None)
+                group = groups.get(key)
+                if group is None:
+                    group = groups[key] = Group(DEFERRED, action, hold=hold, subject=subject)
+                group.rows.append(_own(row, self.pk))
+                group.deferred_ids.append(dez_id)
+            gone = [due[k][0] for k in chunk if k not in found]
+            if gone:  # nothing left to erase: the rows went some other way
+                groups[("", "gone", None)] = Group(DEFERRED, "gone", deferred_ids=gone)
+            yield list(groups.values())
+
+
+def _own(row: Mapping[str, Any], pk: str) -> dict[str, Any]:
+    """A row keyed by its own column names plus the helper values retention added."""
+    out = dict(row)
+    out[pk] = row["__pk"]
+    return out

@@ -1,0 +1,74 @@
+"""Settling the batch journal after a crash: each pending batch either happened or did not.
+
+The company transaction of a batch is atomic, so its rows are either all erased or none:
+rows gone (delete) or all anonymised (anonymise) means it committed — the batch is closed
+as done, counted in its run and audited now (with `recovered: true`); otherwise it is void
+and its rows are simply found again as expired.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+
+from persondata.audit.service import record
+from persondata.retention import repository
+from persondata.retention.models import RetentionBatch
+from persondata.retention.query import TableQuery
+from persondata.retention.scan import DEFERRED
+
+if TYPE_CHECKING:
+    from persondata.retention.planner import Engine
+
+
+def _committed(engine: Engine, batch: RetentionBatch) -> bool | None:
+    """True: the batch's company transaction committed; False: it did not; None: cannot tell."""
+    rules = next((r for r in engine.rules
+                  if (r.ref.system, r.ref.table) == (batch.system, batch.table)), None)
+    if rules is None or not batch.keys:
+        return None
+    connector = engine.systems.get(batch.system)
+    query = TableQuery(connector, rules)
+    where: sa.ColumnElement[bool] = query.pk.in_(list(batch.keys))
+    if batch.action == "anonymise":
+        erased = query.erased()
+        if erased is None:
+            return None
+        where = sa.and_(where, sa.not_(erased))
+    with connector.connection() as conn:
+        left = conn.execute(sa.select(sa.func.count()).select_from(query.table).where(where)).scalar_one()
+    return int(left) == 0
+
+
+def settle_pending(engine: Engine, actor: str, clock: Callable[[], datetime]) -> tuple[int, set[str]]:
+    """Close every pending batch; returns (batches found done, vault key ids they touched)."""
+    from persondata.retention.runner import mark_deferred
+
+    with engine.state.transaction() as s:
+        pending = repository.pending_batches(s)
+    done = 0
+    key_ids: set[str] = set()
+    for batch in pending:
+        committed = _committed(engine, batch)
+        now = clock()
+        with engine.state.transaction() as s:
+            if not committed:
+                repository.close_batch(s, batch.id, "void", now)
+                continue
+            repository.close_batch(s, batch.id, "done", now)
+            repository.bump_item(s, batch.run_id, batch.system, batch.table, batch.rule, batch.action,
+                                 batch.rows, 1)
+            record(s, actor=actor, action=f"retention.{batch.action}", target=f"{batch.system}.{batch.table}",
+                   details={"run": batch.run_id, "batch": batch.id, "rule": batch.rule, "rows": batch.rows,
+                            "recovered": True}, at=now)
+            if batch.rule == DEFERRED and batch.keys:
+                from persondata.dsr import repository as dsr_repository
+
+                found = dsr_repository.deferred_for_rows(s, batch.system, batch.table, list(batch.keys))
+                mark_deferred(s, [d.id for d in found], now, actor)
+        done += 1
+        key_ids |= set(batch.key_ids or [])
+    return done, key_ids
