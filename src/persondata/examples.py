@@ -19,13 +19,8 @@ from typing import Any, Protocol
 from persondata.errors import NotFoundError
 from persondata.policy.model import Policy
 
-EXAMPLES: tuple[str, ...] = (
-    "it-house-webshop",
-    "network-software-vendor",
-    "agency-with-payments",
-    "business-telephony",
-    "sms-gateway",
-)
+EXAMPLES: tuple[str, ...] = ("it-house-webshop", "network-software-vendor", "agency-with-payments",
+                             "business-telephony", "sms-gateway")
 """Names of the examples, in seed order (000 ... 004)."""
 
 FILES: tuple[str, ...] = ("privacy.yaml", "build_db.py", "README.md")
