@@ -113,11 +113,13 @@ def upsert_deferred(session: Session, items: Sequence[DeferredErasure]) -> tuple
     return new, updated
 
 
-def due_deferred(session: Session, as_of: date, *, limit: int | None = None) -> list[DeferredErasure]:
-    """Open deferred erasures due on or before a date, oldest first."""
+def due_deferred(session: Session, as_of: date, *, limit: int | None = None,
+                 include_unknown: bool = False) -> list[DeferredErasure]:
+    """Open deferred erasures due on or before a date, oldest first (and, if asked, those without a date)."""
+    due = DeferredErasure.due_on <= as_of
+    when = or_(due, DeferredErasure.due_on.is_(None)) if include_unknown else due
     stmt = (select(DeferredErasure)
-            .where(DeferredErasure.done_at.is_(None), DeferredErasure.due_on.is_not(None),
-                   DeferredErasure.due_on <= as_of)
+            .where(DeferredErasure.done_at.is_(None), when)
             .order_by(DeferredErasure.due_on, DeferredErasure.id))
     if limit is not None:
         stmt = stmt.limit(limit)

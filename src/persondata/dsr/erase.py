@@ -1,0 +1,231 @@
+"""Erasure (Art. 17): delete or anonymise a subject's rows as the policy says, hold what the law needs.
+
+One transaction per system (systems in parallel), children before parents. Held rows are
+left untouched (their `restricted_flag` is set), listed with the date their hold ends, and
+recorded as deferred erasures for the retention engine; meanwhile the subject counts as
+restricted (scope `held_rows`). `dry_run=True` plans exactly the same and writes nothing.
+
+Re-running is harmless: erased rows are no longer found, anonymised values are left as they
+are. For resumable jobs: call `discover_identities` once, keep the identities, then call
+`erase(..., only=[system])` per system; each call is complete for its system or changes
+nothing there.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Collection, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from persondata.connectors.graph import DataMap, TableRef
+from persondata.connectors.sql import Systems
+from persondata.connectors.strategies import Counts, RowPlan, apply_rows
+from persondata.connectors.walk import discover
+from persondata.db.base import utcnow
+from persondata.dsr import repository
+from persondata.dsr.common import (
+    audit,
+    identity_hashes,
+    identity_strings,
+    recipients_of,
+    require_identities,
+    subject_hash,
+    systems_for,
+)
+from persondata.dsr.erase_plan import ErasurePlan, TablePlan, change_words, plan_erasure
+from persondata.dsr.models import DeferredErasure, Restriction
+from persondata.dsr.results import ErasureResult, HeldRow, RowAction, SystemStatus, TableErasureOut
+from persondata.errors import PersondataError
+from persondata.identity import Hasher, Identity
+from persondata.policy.model import Policy
+
+
+def discover_identities(
+    policy: Policy,
+    identities: Sequence[Identity],
+    *,
+    systems: Systems | None = None,
+    env: Mapping[str, str] | None = None,
+) -> list[Identity]:
+    """Every identity of the subject found across the systems (to keep for resumable erasure)."""
+    ids = require_identities(identities)
+    with systems_for(policy, systems, env) as sy:
+        return discover(DataMap(policy), sy.get, ids, country=policy.controller.country).identities
+
+
+def apply_plan(sy: Systems, dm: DataMap, plan: ErasurePlan, system: str) -> dict[TableRef, Counts]:
+    """Write one system's plan in one transaction, children before parents."""
+    connector = sy.get(system)
+    counts: dict[TableRef, Counts] = {}
+    with connector.session(write=True) as s:
+        for ref in dm.erase_order(system):
+            tp = plan.tables.get(ref)
+            if tp is None:
+                continue
+            held = tp.held_keys()
+            if held and tp.restricted_flag:
+                s.update(ref.table, held, {tp.restricted_flag: True})
+            counts[ref] = apply_rows(s, ref.table, tp.row_plan)
+    return counts
+
+
+def _table_out(tp: TablePlan, rp: RowPlan) -> TableErasureOut:
+    out = TableErasureOut(system=tp.ref.system, table=tp.ref.table, mode=tp.erasure.mode)
+    updates = dict(rp.updates)
+    for key in sorted(tp.decisions, key=lambda k: (str(type(k)), k)):
+        d = tp.decisions[key]
+        if d.action == "held":
+            assert d.hold is not None
+            out.rows.append(RowAction(key=key, action="held", hold_purpose=d.hold.purpose,
+                                      hold_law=d.hold.law, hold_until=d.hold.until))
+            out.held += 1
+        elif key in updates:
+            out.rows.append(RowAction(key=key, action="anonymise", changes=change_words(tp, updates[key]),
+                                      note=d.kept_for, hold_until=d.due if d.deferred else None))
+            out.anonymised += 1
+        elif key in rp.unchanged:
+            out.rows.append(RowAction(key=key, action="unchanged", note=d.kept_for))
+            out.unchanged += 1
+        else:
+            out.rows.append(RowAction(key=key, action="delete"))
+            out.deleted += 1
+    return out
+
+
+def _deferred(plan: ErasurePlan, systems: Collection[str], subject: str, group: str, request_ref: str | None,
+              now: datetime) -> list[DeferredErasure]:
+    out = []
+    for ref, tp in plan.tables.items():
+        if ref.system not in systems:
+            continue
+        for key, d in tp.decisions.items():
+            if not d.deferred:
+                continue
+            out.append(DeferredErasure(
+                group_id=group, subject_hash=subject, system=ref.system, table_name=ref.table,
+                row_key=repository.row_key(key), purpose=d.hold.purpose if d.hold else None,
+                law=d.hold.law if d.hold else d.kept_for, due_on=d.due, request_ref=request_ref,
+                created_at=now))
+    return out
+
+
+def erase(
+    session: Session,
+    policy: Policy,
+    identities: Sequence[Identity],
+    *,
+    hasher: Hasher,
+    actor: str,
+    dry_run: bool = False,
+    only: Collection[str] | None = None,
+    now: datetime | None = None,
+    systems: Systems | None = None,
+    env: Mapping[str, str] | None = None,
+    expand: bool = True,
+    request_ref: str | None = None,
+    parallel: bool = True,
+) -> ErasureResult:
+    """Erase a subject per the policy (or plan it with dry_run); audited per system."""
+    ids = require_identities(identities)
+    now = now or utcnow()
+    dm = DataMap(policy)
+    subject = subject_hash(hasher, ids)
+    with systems_for(policy, systems, env) as sy:
+        found = discover(dm, sy.get, ids, country=policy.controller.country, expand=expand)
+        plan = plan_erasure(policy, dm, found, lambda ref: sy.get(ref.system).columns(ref.table),
+                            today=now.date(), hasher=hasher)
+        targets = [s for s in plan.systems() if only is None or s in only]
+        statuses: dict[str, SystemStatus] = {}
+        counts: dict[str, dict[TableRef, Any]] = {}
+        if not dry_run:
+            def run(system: str) -> tuple[str, dict[TableRef, Any] | str]:
+                try:
+                    return system, apply_plan(sy, dm, plan, system)
+                except PersondataError as exc:
+                    return system, str(exc)
+
+            if parallel and len(targets) > 1:
+                with ThreadPoolExecutor(max_workers=min(8, len(targets))) as pool:
+                    outcomes = list(pool.map(run, targets))
+            else:
+                outcomes = [run(s) for s in targets]
+            for system, outcome in outcomes:
+                if isinstance(outcome, str):
+                    statuses[system] = SystemStatus(system=system, status="failed", error=outcome)
+                else:
+                    counts[system] = outcome
+                    statuses[system] = SystemStatus(system=system, status="done")
+    for s in plan.systems():
+        statuses.setdefault(s, SystemStatus(system=s, status="planned" if dry_run and s in targets
+                                            else "skipped"))
+    result = _result(policy, plan, statuses, dry_run, now, ids, only)
+    done = [s for s, st in statuses.items() if st.status == "done"]
+    if not dry_run:
+        result.deferred_recorded = _record_holds(session, hasher, plan, done, subject, found.identities,
+                                                 actor, request_ref, now)
+    for system in sorted(statuses) or [""]:
+        st = statuses.get(system)
+        tables = [t for t in result.tables if t.system == system]
+        audit(session, actor=actor, action="dsr.erase.plan" if dry_run else "dsr.erase", subject=subject,
+              target=system or None,
+              details={"status": st.status if st else "nothing", "error": st.error if st else None,
+                       "identities": sorted({i.kind for i in found.identities}),
+                       "tables": {t.table: {"deleted": t.deleted, "anonymised": t.anonymised,
+                                            "held": t.held} for t in tables},
+                       "request": request_ref},
+              at=now)
+    return result
+
+
+def _record_holds(session: Session, hasher: Hasher, plan: ErasurePlan, done: list[str], subject: str,
+                  identities: Sequence[Identity], actor: str, request_ref: str | None, now: datetime) -> int:
+    """Deferred erasures for held rows of the systems done, and the held_rows restriction."""
+    existing = repository.open_deferred(session, subject_hashes=[subject])
+    group = existing[0].group_id if existing else str(uuid.uuid4())
+    items = _deferred(plan, done, subject, group, request_ref, now)
+    if not items:
+        return 0
+    new, updated = repository.upsert_deferred(session, items)
+    hashes = identity_hashes(hasher, identities)
+    active = {r.identity_hash for r in repository.active_restrictions(session, hashes)
+              if r.scope == "held_rows"}
+    repository.add_restrictions(session, [
+        Restriction(group_id=group, identity_hash=h, kind=i.kind, scope="held_rows",
+                    reason="rows held against an erasure request until their legal retention ends",
+                    request_ref=request_ref, actor=actor, created_at=now)
+        for h, i in zip(hashes, identities, strict=True) if h not in active])
+    return new + updated
+
+
+def _result(policy: Policy, plan: ErasurePlan, statuses: dict[str, SystemStatus], dry_run: bool,
+            now: datetime, ids: list[Identity], only: Collection[str] | None) -> ErasureResult:
+    tables: list[TableErasureOut] = []
+    held: list[HeldRow] = []
+    touched: list[str] = []
+    for ref in sorted(plan.tables):
+        tp = plan.tables[ref]
+        out = _table_out(tp, tp.row_plan)
+        tables.append(out)
+        for row in out.rows:
+            if row.action == "held":
+                held.append(HeldRow(system=ref.system, table=ref.table, key=row.key, purpose=row.hold_purpose,
+                                    law=row.hold_law, until=row.hold_until))
+        if (out.deleted or out.anonymised) and (only is None or ref.system in only):
+            purposes = policy.systems[ref.system].tables[ref.table].purposes
+            touched += [p for p in purposes if p not in touched]
+    for ref, found in sorted(plan.discovery.references.items()):
+        tables.append(TableErasureOut(
+            system=ref.system, table=ref.table, mode="reference", reported_only=len(found.rows),
+            rows=[RowAction(key=k, action="report", note="shared; reached by reference")
+                  for k in sorted(found.rows, key=lambda k: (str(type(k)), k))]))
+    totals = {k: sum(getattr(t, k) for t in tables)
+              for k in ("deleted", "anonymised", "held", "reported_only", "unchanged")}
+    return ErasureResult(
+        dry_run=dry_run, at=now, requested=identity_strings(ids),
+        identities=identity_strings(plan.discovery.identities), tables=tables,
+        systems=[statuses[s] for s in sorted(statuses)], held=held,
+        notify=recipients_of(policy, touched, policy.controller.languages[0]), totals=totals)

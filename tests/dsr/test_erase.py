@@ -1,0 +1,204 @@
+"""Erasure on SQLite, PostgreSQL and MariaDB: strategies, holds, shared rows, dry run, idempotency."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from persondata.audit import service as audit_service
+from persondata.db.engine import Database
+from persondata.dsr import repository
+from persondata.dsr.erase import erase
+from persondata.dsr.results import ErasureResult
+from persondata.identity import Hasher, make_identity
+from persondata.testing.webshop import NOW, Shop
+
+JANE = make_identity("email", "jane@example.dk")
+OLE = make_identity("email", "ole@example.dk")
+TABLES = ("address", "customer", "orders", "order_items", "payment_card", "login", "invoice")
+
+
+def snapshot(shop: Shop) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of both systems, in key order."""
+    out: dict[str, list[tuple[Any, ...]]] = {}
+    for url, tables in ((shop.shop_url, TABLES), (shop.support_url, ("ticket",))):
+        engine = sa.create_engine(url)
+        with engine.connect() as c:
+            for t in tables:
+                out[t] = [tuple(r) for r in c.execute(sa.text(f"SELECT * FROM {t} ORDER BY id"))]
+        engine.dispose()
+    return out
+
+
+def rows(shop: Shop, table: str) -> dict[int, dict[str, Any]]:
+    """The rows of a shop table by id."""
+    engine = sa.create_engine(shop.support_url if table == "ticket" else shop.shop_url)
+    with engine.connect() as c:
+        found = {r.id: dict(r._mapping) for r in c.execute(sa.text(f"SELECT * FROM {table}"))}
+    engine.dispose()
+    return found
+
+
+def run(shop: Shop, state: Database, hasher: Hasher, *, dry_run: bool = False, who: Any = JANE,
+        **kw: Any) -> ErasureResult:
+    with state.transaction() as session:
+        return erase(session, shop.policy, [who], hasher=hasher, actor="dpo", now=NOW, env=shop.env,
+                     dry_run=dry_run, **kw)
+
+
+def by_table(result: ErasureResult) -> dict[str, dict[str, int]]:
+    return {f"{t.system}.{t.table}": {k: v for k, v in (("deleted", t.deleted), ("anonymised", t.anonymised),
+                                                        ("held", t.held), ("reported_only", t.reported_only))
+                                      if v} for t in result.tables}
+
+
+def test_dry_run_plans_exactly_and_changes_nothing(shop: Shop, state: Database, hasher: Hasher) -> None:
+    before = snapshot(shop)
+    plan = run(shop, state, hasher, dry_run=True)
+    assert snapshot(shop) == before
+    assert [s.status for s in plan.systems] == ["planned", "planned"]
+    done = run(shop, state, hasher)
+    assert by_table(plan) == by_table(done)
+    assert [t.rows for t in plan.tables] == [t.rows for t in done.tables]
+    assert plan.deferred_recorded == 0 and done.deferred_recorded == 2
+
+
+def test_erasure_applies_each_strategy_and_holds_the_invoice(shop: Shop, state: Database,
+                                                              hasher: Hasher) -> None:
+    result = run(shop, state, hasher)
+    assert result.complete
+    assert by_table(result) == {
+        "shop.customer": {"anonymised": 1},  # kept: it owns the held invoice
+        "shop.invoice": {"deleted": 1, "held": 1},
+        "shop.login": {"deleted": 1},
+        "shop.order_items": {"anonymised": 1},
+        "shop.orders": {"anonymised": 2},
+        "shop.payment_card": {"anonymised": 1},
+        "support.ticket": {"deleted": 1},  # found through the phone on her customer row
+        "shop.address": {"reported_only": 1},  # shared with John
+    }
+    assert result.totals == {"deleted": 3, "anonymised": 5, "held": 1, "reported_only": 1, "unchanged": 2}
+    [held] = result.held
+    assert (held.table, held.key, held.purpose) == ("invoice", 40, "bookkeeping")
+    assert held.until == date(2030, 1, 1)
+    assert held.law == "Bogføringsloven § 10"
+    customer = rows(shop, "customer")[1]
+    erased = ("email", "phone", "name", "birth_date", "customer_no", "address_id")
+    assert [customer[c] for c in erased] == [None] * 6
+    orders = rows(shop, "orders")
+    assert orders[10]["customer_id"] is None and orders[10]["delivery_name"] is None
+    assert orders[10]["order_email"] == hasher.hash_value("jane@example.dk")
+    assert str(orders[10]["total"]) in ("499.00", "499", "499.0")  # not personal: kept
+    assert rows(shop, "order_items")[100]["gift_message"] == "[redacted]"
+    card = rows(shop, "payment_card")[20]
+    assert card["card_number"] == "************1234" and card["holder_name"] is None
+    assert str(card["expires_on"]) == "2027-01-01"
+    assert 30 not in rows(shop, "login") and 31 in rows(shop, "login")
+    invoices = rows(shop, "invoice")
+    assert set(invoices) == {40, 42} and bool(invoices[40]["restricted"]) and not invoices[42]["restricted"]
+    assert invoices[40]["billing_name"] == "Jane Jensen"  # held: untouched
+    assert set(rows(shop, "ticket")) == {2, 3}
+    assert rows(shop, "address")[1]["street"] == "Strandvejen 1"
+    john = rows(shop, "customer")[2]
+    assert john["email"] == "john@example.dk" and john["address_id"] == 1
+    assert [r.key for r in result.notify] == ["carrier", "accountant", "mailer"]
+
+
+def test_held_rows_are_deferred_and_restricted(shop: Shop, state: Database, hasher: Hasher) -> None:
+    run(shop, state, hasher)
+    with state.transaction() as session:
+        deferred = repository.open_deferred(session)
+        restricted = repository.restricted_hashes(session)
+    assert sorted((d.table_name, d.row_key, d.due_on, d.purpose) for d in deferred) == [
+        ("customer", "1", date(2030, 1, 1), None), ("invoice", "40", date(2030, 1, 1), "bookkeeping")]
+    phone = make_identity("phone", "+4520123456")
+    assert {hasher.hash(JANE), hasher.hash(phone)} <= restricted
+
+
+def test_rerun_is_harmless(shop: Shop, state: Database, hasher: Hasher) -> None:
+    run(shop, state, hasher)
+    after = snapshot(shop)
+    again = run(shop, state, hasher)
+    assert snapshot(shop) == after
+    assert again.totals["deleted"] == again.totals["anonymised"] == 0
+    with state.transaction() as session:
+        assert len(repository.open_deferred(session)) == 2
+
+
+def test_subject_without_holds_is_gone(shop: Shop, state: Database, hasher: Hasher) -> None:
+    result = run(shop, state, hasher, who=OLE)
+    assert result.held == []
+    assert 3 not in rows(shop, "customer")
+    assert rows(shop, "orders")[13]["customer_id"] is None  # anonymised order lets go of him
+    assert rows(shop, "order_items")[104]["gift_message"] == "[redacted]"
+    assert rows(shop, "payment_card")[21]["card_number"] == "************2222"
+    assert 32 not in rows(shop, "login")
+    assert rows(shop, "address")[2]["city"] == "Aarhus C"  # reported, never erased
+    with state.transaction() as session:
+        assert repository.open_deferred(session) == []
+        assert repository.restricted_hashes(session) == set()
+
+
+def test_every_system_is_audited(sqlite_shop: Shop, state: Database, hasher: Hasher) -> None:
+    run(sqlite_shop, state, hasher, dry_run=True)
+    run(sqlite_shop, state, hasher)
+    with state.transaction() as session:
+        entries = audit_service.tail(session, 10)
+        assert audit_service.verify(session).ok
+    assert [(e.action, e.target) for e in entries] == [
+        ("dsr.erase.plan", "shop"), ("dsr.erase.plan", "support"), ("dsr.erase", "shop"),
+        ("dsr.erase", "support")]
+    details = json.loads(entries[2].details)
+    assert details["status"] == "done" and details["tables"]["login"]["deleted"] == 1
+    assert all(e.subject == hasher.hash(JANE) for e in entries)
+
+
+def test_a_failing_system_leaves_nothing_half_done_and_resumes(sqlite_shop: Shop, state: Database,
+                                                              hasher: Hasher) -> None:
+    engine = sa.create_engine(sqlite_shop.support_url)
+    with engine.begin() as c:
+        c.exec_driver_sql("CREATE TRIGGER no_delete BEFORE DELETE ON ticket BEGIN "
+                          "SELECT RAISE(ABORT, 'tickets are archived'); END")
+    first = run(sqlite_shop, state, hasher)
+    assert not first.complete
+    status = {s.system: (s.status, s.error) for s in first.systems}
+    assert status["shop"] == ("done", None)
+    assert status["support"][0] == "failed" and "tickets are archived" in str(status["support"][1])
+    assert 1 in rows(sqlite_shop, "ticket")
+    with engine.begin() as c:
+        c.exec_driver_sql("DROP TRIGGER no_delete")
+    engine.dispose()
+    # The shop row that carried the phone is anonymised now: resume with the identities found first.
+    with state.transaction() as session:
+        second = erase(session, sqlite_shop.policy, [make_identity("phone", "+4520123456")], hasher=hasher,
+                       actor="dpo", now=NOW, env=sqlite_shop.env, only=["support"])
+    assert second.complete and by_table(second) == {"support.ticket": {"deleted": 1}}
+    assert 1 not in rows(sqlite_shop, "ticket")
+
+
+def test_only_some_systems(sqlite_shop: Shop, state: Database, hasher: Hasher) -> None:
+    result = run(sqlite_shop, state, hasher, only=["support"])
+    assert {s.system: s.status for s in result.systems} == {"shop": "skipped", "support": "done"}
+    assert rows(sqlite_shop, "customer")[1]["email"] == "jane@example.dk"
+    assert 1 not in rows(sqlite_shop, "ticket")
+
+
+def test_deferred_erasure_carried_out_when_due(sqlite_shop: Shop, state: Database, hasher: Hasher) -> None:
+    from persondata.dsr.deferred import carry_out_deferred
+
+    run(sqlite_shop, state, hasher)
+    with state.transaction() as session:
+        early = carry_out_deferred(session, sqlite_shop.policy, hasher=hasher, env=sqlite_shop.env,
+                                   now=datetime(2029, 12, 31, tzinfo=UTC))
+    assert early.due == 0 and 40 in rows(sqlite_shop, "invoice")
+    with state.transaction() as session:
+        result = carry_out_deferred(session, sqlite_shop.policy, hasher=hasher, env=sqlite_shop.env,
+                                    now=datetime(2030, 1, 2, tzinfo=UTC))
+    assert (result.due, result.done, result.deleted, result.lifted) == (2, 2, 2, 3)
+    assert 40 not in rows(sqlite_shop, "invoice") and 1 not in rows(sqlite_shop, "customer")
+    with state.transaction() as session:
+        assert repository.open_deferred(session) == []
+        assert repository.restricted_hashes(session) == set()
