@@ -6,22 +6,13 @@ time zone (2027-03-24 10:00). `--now` (or PERSONDATA_NOW) fixes the clock, for t
 
 from __future__ import annotations
 
-import getpass
-import os
-from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 import typer
 
+from persondata.cli import _breach_support as support
 from persondata.cli import _context
 from persondata.errors import InputError
-
-if TYPE_CHECKING:
-    from zoneinfo import ZoneInfo
-
-    from persondata.breaches.schemas import CaseView
-    from persondata.policy.model import Policy
 
 breach_app = typer.Typer(help="The breach register: cases, deadlines, counts and drafts.",
                          no_args_is_help=True)
@@ -30,65 +21,6 @@ NowOpt = typer.Option(None, "--now", envvar="PERSONDATA_NOW", hidden=True,
                       help="Pretend the time is this (tests, drills).")
 ActorOpt = typer.Option(None, "--actor", envvar="PERSONDATA_ACTOR",
                         help="Who makes the change (default: cli:<login name>).")
-OPTION_OF = {
-    "aware_at": "--aware", "occurred_at": "--occurred", "reported_at": "--reported",
-    "subjects_count": "--subjects", "records_count": "--records", "tables": "--table",
-    "categories": "--category", "systems": "--system", "authority_notified_at": "--authority-notified",
-    "subjects_notified_at": "--subjects-notified", "receipt_sent_at": "--receipt-sent",
-    "feedback_sent_at": "--feedback-sent",
-}
-
-
-def _zone(policy: Policy) -> ZoneInfo:
-    from persondata.breaches.times import controller_zone
-
-    return controller_zone(policy.controller.country)
-
-
-def _now(raw: str | None, zone: ZoneInfo) -> datetime:
-    from persondata.breaches.times import parse_time
-    from persondata.db.base import utcnow
-
-    return utcnow() if not raw else parse_time(raw, zone, "--now")
-
-
-def _time(raw: str | None, zone: ZoneInfo, option: str) -> datetime | None:
-    from persondata.breaches.times import parse_time
-
-    return None if raw is None else parse_time(raw, zone, option)
-
-
-def _actor(raw: str | None) -> str:
-    if raw:
-        return raw
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (KeyError, OSError):
-        return f"cli:{os.getuid()}"
-
-
-def _build(model: type[Any], data: dict[str, Any]) -> Any:
-    """Validate input into a schema, turning pydantic's errors into one clear InputError."""
-    from pydantic import ValidationError
-
-    try:
-        return model.model_validate({k: v for k, v in data.items() if v is not None})
-    except ValidationError as exc:
-        lines = []
-        for err in exc.errors():
-            field = str(err["loc"][0]) if err["loc"] else "input"
-            option = OPTION_OF.get(field, "--" + field.replace("_", "-"))
-            lines.append(f"{option}: {err['msg']}")
-        raise InputError("; ".join(lines)) from exc
-
-
-def _title_of(description: str) -> str | None:
-    lines = description.strip().splitlines()
-    return lines[0][:80] if lines else None
-
-
-def _risk_help() -> str:
-    return "Risk to the people affected: unlikely, risk or high_risk."
 
 
 @breach_app.command("open")
@@ -112,7 +44,7 @@ def open_(
     consequences: str | None = typer.Option(None, "--consequences", help="Likely consequences."),
     measures_taken: str | None = typer.Option(None, "--measures-taken", help="Measures taken."),
     measures_proposed: str | None = typer.Option(None, "--measures-proposed", help="Measures proposed."),
-    risk: str | None = typer.Option(None, "--risk", help=_risk_help()),
+    risk: str | None = typer.Option(None, "--risk", help=support.risk_help()),
     now: str | None = NowOpt,
     actor: str | None = ActorOpt,
     json_flag: bool = _context.JsonFlag,
@@ -123,22 +55,22 @@ def open_(
 
     c = _context.get(ctx, json_flag)
     policy = c.policy().policy
-    zone = _zone(policy)
-    clock = _now(now, zone)
-    data = _build(CaseCreate, {
-        "aware_at": _time(aware, zone, "--aware"), "discovery": discovery, "description": description,
-        "title": title or _title_of(description),
-        "occurred_at": _time(occurred, zone, "--occurred"),
-        "reported_at": _time(reported, zone, "--reported"),
+    zone = support.zone_for(policy.controller.country)
+    clock = support.clock(now, zone)
+    data = support.validated(CaseCreate, {
+        "aware_at": support.when(aware, zone, "--aware"), "discovery": discovery, "description": description,
+        "title": title or support.title_of(description),
+        "occurred_at": support.when(occurred, zone, "--occurred"),
+        "reported_at": support.when(reported, zone, "--reported"),
         "reporter_name": reporter_name, "reporter_contact": reporter_contact, "systems": system,
         "tables": table, "categories": category, "subjects_count": subjects, "records_count": records,
         "consequences": consequences, "measures_taken": measures_taken,
         "measures_proposed": measures_proposed, "risk": risk,
     })
     with c.db().transaction() as session:
-        case = service.open_case(session, policy, data, actor=_actor(actor), now=clock)
+        case = service.open_case(session, policy, data, actor=support.actor_of(actor), now=clock)
         view = views.full(case, policy.breaches, clock)
-    c.emit(view.model_dump(mode="json"), lambda: _print_case(c, view, opened=True))
+    c.emit(view.model_dump(mode="json"), lambda: support.print_case(c, view, opened=True))
 
 
 @breach_app.command("count")
@@ -162,13 +94,14 @@ def count(
 
     c = _context.get(ctx, json_flag)
     policy = c.policy().policy
-    zone = _zone(policy)
-    clock = _now(now, zone)
+    zone = support.zone_for(policy.controller.country)
+    clock = support.clock(now, zone)
     if (since or until) and not anchor:
         raise InputError("--since/--until need --anchor (an anchor name such as last_contact, or a column)")
     window = None
     if anchor:
-        window = affected.Window(anchor, _time(since, zone, "--since"), _time(until, zone, "--until"))
+        window = affected.Window(anchor, support.when(since, zone, "--since"),
+                                 support.when(until, zone, "--until"))
     tables = list(table)
     if ref is not None and not tables:
         with c.db().transaction() as session:
@@ -188,7 +121,8 @@ def count(
                      f"{result.subjects_max}), {result.records} records"
                      + (f" ({window.describe()})" if window else ""),
             )
-            applied = service.update_case(session, policy, ref, update, actor=_actor(actor), now=clock).ref
+            applied = service.update_case(session, policy, ref, update, actor=support.actor_of(actor),
+                                          now=clock).ref
     data = {**asdict(result), "applied_to": applied}
 
     def human() -> None:
@@ -224,7 +158,7 @@ def list_(
 
     c = _context.get(ctx, json_flag)
     policy = c.policy().policy
-    clock = _now(now, _zone(policy))
+    clock = support.clock(now, support.zone_for(policy.controller.country))
     with c.db().transaction() as session:
         rows = [views.summary(case, policy.breaches, clock)
                 for case in service.list_cases(session, include_closed=all_)]
@@ -260,10 +194,11 @@ def show_(
 
     c = _context.get(ctx, json_flag)
     policy = c.policy().policy
-    clock = _now(now, _zone(policy))
+    clock = support.clock(now, support.zone_for(policy.controller.country))
     with c.db().transaction() as session:
-        view = views.full(service.read_case(session, ref, actor=_actor(actor)), policy.breaches, clock)
-    c.emit(view.model_dump(mode="json"), lambda: _print_case(c, view))
+        case = service.read_case(session, ref, actor=support.actor_of(actor))
+        view = views.full(case, policy.breaches, clock)
+    c.emit(view.model_dump(mode="json"), lambda: support.print_case(c, view))
 
 
 @breach_app.command("update")
@@ -282,7 +217,7 @@ def update(
                                                   help="Why the people are not told (Art. 34(3))."),
     receipt_sent: str | None = typer.Option(None, "--receipt-sent", help="When the reporter got a receipt."),
     feedback_sent: str | None = typer.Option(None, "--feedback-sent", help="When the reporter got feedback."),
-    risk: str | None = typer.Option(None, "--risk", help=_risk_help()),
+    risk: str | None = typer.Option(None, "--risk", help=support.risk_help()),
     subjects: int | None = typer.Option(None, "--subjects", help="Approximate number of people."),
     records: int | None = typer.Option(None, "--records", help="Approximate number of records."),
     consequences: str | None = typer.Option(None, "--consequences", help="Likely consequences."),
@@ -308,27 +243,25 @@ def update(
     c = _context.get(ctx, json_flag)
     policy = c.policy().policy
     with c.db().transaction() as session:
-        from persondata.breaches.times import controller_zone
-
-        zone = controller_zone(service.get_case(session, ref).country)
-        clock = _now(now, zone)
-        changes = _build(CaseUpdate, {
-            "authority_notified_at": _time(authority_notified, zone, "--authority-notified"),
+        zone = support.zone_for(service.get_case(session, ref).country)
+        clock = support.clock(now, zone)
+        changes = support.validated(CaseUpdate, {
+            "authority_notified_at": support.when(authority_notified, zone, "--authority-notified"),
             "authority_reference": authority_reference, "delay_reason": delay_reason,
-            "subjects_notified_at": _time(subjects_notified, zone, "--subjects-notified"),
+            "subjects_notified_at": support.when(subjects_notified, zone, "--subjects-notified"),
             "subjects_exemption": subjects_exemption,
-            "receipt_sent_at": _time(receipt_sent, zone, "--receipt-sent"),
-            "feedback_sent_at": _time(feedback_sent, zone, "--feedback-sent"),
+            "receipt_sent_at": support.when(receipt_sent, zone, "--receipt-sent"),
+            "feedback_sent_at": support.when(feedback_sent, zone, "--feedback-sent"),
             "risk": risk, "subjects_count": subjects, "records_count": records,
             "consequences": consequences, "measures_taken": measures_taken,
             "measures_proposed": measures_proposed, "description": description, "title": title,
-            "occurred_at": _time(occurred, zone, "--occurred"), "reporter_name": reporter_name,
+            "occurred_at": support.when(occurred, zone, "--occurred"), "reporter_name": reporter_name,
             "reporter_contact": reporter_contact, "systems": system or None, "tables": table or None,
             "categories": category or None, "note": note,
         })
-        case = service.update_case(session, policy, ref, changes, actor=_actor(actor), now=clock)
+        case = service.update_case(session, policy, ref, changes, actor=support.actor_of(actor), now=clock)
         view = views.full(case, policy.breaches, clock)
-    c.emit(view.model_dump(mode="json"), lambda: _print_case(c, view))
+    c.emit(view.model_dump(mode="json"), lambda: support.print_case(c, view))
 
 
 @breach_app.command("draft")
@@ -348,7 +281,7 @@ def draft(
 
     c = _context.get(ctx, json_flag)
     policy = c.policy().policy
-    clock = _now(now, _zone(policy))
+    clock = support.clock(now, support.zone_for(policy.controller.country))
     language = lang or next((x for x in policy.controller.languages if x in LANGS), "en")
     with c.db().transaction() as session:
         result = render_draft(service.get_case(session, ref), policy, to, language, clock)
@@ -383,49 +316,11 @@ def close(
 
     c = _context.get(ctx, json_flag)
     policy = c.policy().policy
-    clock = _now(now, _zone(policy))
+    clock = support.clock(now, support.zone_for(policy.controller.country))
     with c.db().transaction() as session:
-        case = service.close_case(session, ref, note=note, actor=_actor(actor), now=clock)
+        case = service.close_case(session, ref, note=note, actor=support.actor_of(actor), now=clock)
         view = views.full(case, policy.breaches, clock)
     c.emit(view.model_dump(mode="json"), lambda: c.out.print(f"{view.ref} closed", highlight=False))
-
-
-def _print_case(c: _context.CliContext, view: CaseView, opened: bool = False) -> None:
-    from persondata.breaches.times import show, zone_of
-
-    zone = zone_of(view.timezone)
-    out = c.out
-    if opened:
-        out.print(f"opened {view.ref}", highlight=False)
-    out.print(f"{view.ref}  {view.title}", highlight=False)
-    facts = [
-        ("status", view.status.value), ("risk", view.risk.value if view.risk else "not assessed"),
-        ("aware", view.aware_local), ("discovery", view.discovery.value),
-        ("reporter", ", ".join(x for x in (view.reporter_name, view.reporter_contact) if x) or
-         ("anonymous" if view.discovery.value == "external_reporter" else "-")),
-        ("tables", ", ".join(view.tables) or "-"), ("categories", ", ".join(view.categories) or "-"),
-        ("people", "?" if view.subjects_count is None else str(view.subjects_count)),
-        ("records", "?" if view.records_count is None else str(view.records_count)),
-        ("authority notified", show(view.authority_notified_at, zone)),
-    ]
-    if view.delay_reason:
-        facts.append(("delay reason", view.delay_reason))
-    for name, value in facts:
-        out.print(f"  {name + ':':<20}{value}", highlight=False)
-    out.print("deadlines:", highlight=False)
-    for d in view.deadlines:
-        style = {"overdue": "red", "due_soon": "yellow", "due_now": "yellow", "late": "red"}.get(d.state)
-        state = f"[{style}]{d.state}[/{style}]" if style else d.state
-        due = d.due_local if d.required or d.done_at else "-"
-        done = f"done {show(d.done_at, zone)}" if d.done_at else d.note
-        out.print(f"  {d.kind:<18}{d.rule:<20}{due:<26}{state}" + (f"  ({done})" if done else ""),
-                  highlight=False)
-    if not opened:
-        out.print("timeline:", highlight=False)
-        for e in view.timeline:
-            fields = ", ".join(e.changes) if e.changes else ""
-            out.print(f"  {e.at_local}  {e.actor}  {e.action}  {fields}"
-                      + (f"  — {e.note}" if e.note else ""), highlight=False, markup=False)
 
 
 def register(app: typer.Typer) -> None:
