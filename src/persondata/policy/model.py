@@ -311,6 +311,7 @@ class Policy(Strict):
     breaches: BreachSettings = Field(default_factory=BreachSettings)
     processor_activities: dict[Key, ProcessorActivity] = Field(default_factory=dict)
     security_measures: list[LocalText] = Field(default_factory=list)
+    anchors: dict[Key, LocalText] = Field(default_factory=dict)  # anchor events in words for the notice
     systems: dict[Key, System] = Field(default_factory=dict)
 
     @field_validator("version")
