@@ -35,6 +35,13 @@ def restricted_hashes(session: Session) -> set[str]:
     return {r[0] for r in rows}
 
 
+def is_restricted(session: Session, identity_hash: str) -> bool:
+    """Whether one identity hash is restricted now (a single indexed lookup)."""
+    stmt = select(Restriction.id).where(Restriction.identity_hash == identity_hash,
+                                        Restriction.lifted_at.is_(None)).limit(1)
+    return session.scalar(stmt) is not None
+
+
 def restricted_among(session: Session, hashes: Iterable[str]) -> set[str]:
     """Which of the given identity hashes are restricted now (batched IN queries)."""
     wanted = list(dict.fromkeys(hashes))
