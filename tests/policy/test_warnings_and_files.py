@@ -64,6 +64,14 @@ WARNINGS = [
      "national_identification_number]", "purposes.support.categories[2]: national identity numbers"),
     ("builtin-identity", ("  customer_no: {name:", "  phone: {name: Tlf}\n  customer_no: {name:"),
      "phone: {name: Tlf}", "identities.phone: 'phone' is a builtin identity kind"),
+    ("translation-nested", ("  analytics:\n    name: Google LLC", "  analytics:\n    name: Google LLC\n"
+                            "    transfer_note: {da: EU-US Data Privacy Framework}"), "transfer_note",
+     "recipients.analytics.transfer_note: no en text"),
+    ("translation-list", ("  - {da: Kryptering af data i hvile, en: Encryption at rest}",
+                          "  - {en: Encryption at rest}"), "  - {en: Encryption",
+     "security_measures[0]: no da text"),
+    ("unused-subject", ("    subjects: [applicant]", "    subjects: [customer]"), "  applicant: {name:",
+     "subjects.applicant: subject not named by any purpose"),
     ("no-registration", ("  registration: \"DK12345674\"\n", ""), "controller:", "controller: no "
                                                                                  "registration"),
 ]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import typing
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -16,6 +17,7 @@ from types import ModuleType
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
+from pydantic import BaseModel
 from stdnum import exceptions as stdnum_errors
 from stdnum.dk import cvr
 from stdnum.no import orgnr
@@ -379,17 +381,45 @@ def check_translations(ctx: Ctx) -> None:
                 ctx.warn(keys, f"no {', '.join(missing)} text (the notice in {missing[0]} falls back to "
                                "another language)")
 
-    for key, s in ctx.policy.subjects.items():
-        need(("subjects", key, "name"), s.name)
-    for key, c in ctx.policy.categories.items():
-        need(("categories", key, "name"), c.name)
-    for key, p in ctx.policy.purposes.items():
-        for attr in ("name", "description", "interest"):
-            need(("purposes", key, attr), getattr(p, attr))
-        if p.consent is not None:
-            need(("purposes", key, "consent", "withdraw"), p.consent.withdraw)
-    for key, cookie in ctx.policy.cookies.items():
-        need(("cookies", key, "name"), cookie.name)
+    def visit(value: Any, keys: PathKey) -> None:
+        if isinstance(value, BaseModel):
+            for name, info in type(value).model_fields.items():
+                if keys[:1] == ("systems",) and name == "fields":
+                    continue
+                item = getattr(value, name)
+                if _is_local_text(info.annotation):
+                    if (*keys, name) in ctx.loc.lines:  # given in the file, not a default
+                        need((*keys, name), item)
+                elif _is_local_text_list(info.annotation):
+                    for i, text in enumerate(item):
+                        need((*keys, name, i), text)
+                else:
+                    visit(item, (*keys, name))
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                visit(item, (*keys, key))
+
+    visit(ctx.policy, ())
+
+
+def _is_local_text(annotation: Any) -> bool:
+    args = set(typing.get_args(annotation))
+    return str in args and dict[str, str] in args
+
+
+def _is_local_text_list(annotation: Any) -> bool:
+    return typing.get_origin(annotation) is list and _is_local_text(typing.get_args(annotation)[0])
+
+
+def check_unused(ctx: Ctx) -> None:
+    """Declared subjects that no purpose names."""
+    if ctx.defined("purposes") is None:
+        return
+    named = {s for p in ctx.policy.purposes.values() for s in p.subjects}
+    for key in ctx.policy.subjects:
+        if key not in named:
+            ctx.warn(("subjects", key), "subject not named by any purpose: the notice would list it "
+                                        "with nothing")
 
 
 def run_checks(policy: Policy, raw: dict[str, Any], locator: Locator, broken: set[PathKey] | None = None,
@@ -401,7 +431,7 @@ def run_checks(policy: Policy, raw: dict[str, Any], locator: Locator, broken: se
               written=raw if written is None else written)
     steps: list[Callable[[Ctx], None]] = [
         check_controller, check_declarations, check_purposes, check_recipients, check_cookies,
-        check_rights, check_processor_activities, check_translations, check_systems,
+        check_rights, check_processor_activities, check_translations, check_unused, check_systems,
     ]
     for step in steps:
         step(ctx)
