@@ -13,6 +13,7 @@ from persondata.db.engine import Database
 from persondata.db.migrate import upgrade
 from persondata.policy.model import Policy
 from persondata.settings import Settings, load_settings
+
 from . import company
 
 

@@ -105,8 +105,8 @@ def test_opt_out_expires_at_once_except_legal_obligation() -> None:
 
 RULES = ["1 days after a", "3 days after a", "2 weeks after a", "1 months after a", "3 months after a",
          "6 months after a", "13 months after a", "1 years after a", "2 years after a", "5 years after a",
-         "5 years after end of year of a", "3 months after end of year of a", "10 days after end of year of a",
-         "until a"]
+         "5 years after end of year of a", "3 months after end of year of a",
+         "10 days after end of year of a", "until a"]
 AS_OF = [dt(2025, 2, 28, 10, 30), dt(2024, 2, 29, 0, 0), dt(2024, 3, 31, 23, 59, 59), dt(2025, 1, 1),
          dt(2025, 3, 1, 0, 0, 1), dt(2024, 12, 31, 12), dt(2025, 4, 30, 6), dt(2025, 7, 15, 15, 15)]
 

@@ -44,3 +44,12 @@ def test_run_erases_what_expired(world: World) -> None:
     assert again.totals.get("delete", 0) == 0 and again.totals.get("anonymise", 0) == 0
     later = plan(_engine(world, AS_OF + timedelta(days=400)))
     assert any(ln.table == "invoice" and ln.rows for ln in later.lines)
+
+
+def test_plan_forecasts_parents_whose_children_go_in_the_same_run(world: World) -> None:
+    p = plan(_engine(world))
+    got = {(ln.table, ln.action): ln.rows for ln in p.lines if ln.rows}
+    assert got[("account", "delete")] == 1  # its SMS logs go first
+    assert got[("invoice", "delete")] == 2
+    # customer 1 keeps its 2020 invoice
+    assert got[("customer", "delete")] == 1 and got[("customer", "anonymise")] == 1

@@ -135,7 +135,7 @@ def _count_exact(scan: TableScan, plan: Plan, where: sa.ColumnElement[bool],
     timed = [q.time_expired(t, plan.as_of) for t in rules.terms]
     parts = [t for t in timed if t is not None]
     time_only = sa.and_(*parts) if parts and len(parts) == len(timed) else sa.false()
-    children = q.has_children()
+    children = scan.children()
     oldest_ref = q.oldest_anchor()
     anchor_name = next((n for n, r in rules.anchors.items() if r == oldest_ref), None)
     by_time = sa.case((time_only, 1), else_=0).label("by_time")
@@ -159,9 +159,12 @@ def plan(engine: Engine) -> Plan:
     """What has expired at the engine's as_of, per table and reason; nothing is changed."""
     result = Plan(engine.as_of)
     due = engine.deferred_due()
+    exact_clauses: dict[TableRef, tuple[TableQuery, sa.ColumnElement[bool]]] = {}
     for rules in engine.tables():
         result.warnings += [f"{rules.ref}: {p}" for p in rules.problems]
         scan = engine.scan(rules)
+        scan.staying = {e.child.table: exact_clauses[e.child] for e in rules.children
+                        if e.child in exact_clauses}
         hold = engine.table_hold(rules)
         oldest_ref = scan.query.oldest_anchor()
         anchor_name = next((n for n, r in rules.anchors.items() if r == oldest_ref), None)
@@ -174,6 +177,8 @@ def plan(engine: Engine) -> Plan:
         where, exact = scan.clause(engine.as_of)
         if where is None:
             continue
+        if exact and engine.table_hold(rules) is None:
+            exact_clauses[rules.ref] = (scan.query, where)
         if exact:
             _count_exact(scan, result, where, hold)
             continue

@@ -141,10 +141,19 @@ class TableQuery:
             exact = False
         return (sa.and_(*parts) if parts else sa.true()), exact
 
-    def has_children(self) -> sa.ColumnElement[bool] | None:
-        """Rows that still have rows in a child table (kept for them)."""
+    def has_children(self, staying: dict[str, tuple[TableQuery, sa.ColumnElement[bool]]] | None = None
+                     ) -> sa.ColumnElement[bool] | None:
+        """Rows that have rows in a child table (kept for them).
+
+        `staying` maps a child table to its query and its expired clause: then only child rows
+        that will not be erased in the same run count (a forecast of the run's order)."""
         exists = []
         for edge in self.rules.children:
+            if staying and edge.child.table in staying:
+                child_q, gone = staying[edge.child.table]
+                exists.append(sa.exists(sa.select(sa.literal(1)).select_from(child_q._from).where(
+                    child_q.table.c[edge.column] == self.table.c[edge.parent_column], sa.not_(gone))))
+                continue
             child = self.connector.table(edge.child.table).alias(f"child_{edge.child.table}")
             exists.append(sa.exists().where(child.c[edge.column] == self.table.c[edge.parent_column]))
         return sa.or_(*exists) if exists else None

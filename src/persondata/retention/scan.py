@@ -49,6 +49,11 @@ class TableScan:
     lens: SubjectLens
     subj: Subjectivity
     batch_size: int = 5000
+    staying: dict[str, tuple[TableQuery, sa.ColumnElement[bool]]] | None = None
+
+    def children(self) -> sa.ColumnElement[bool] | None:
+        """Rows kept for their child rows (with `staying`: for children this run leaves)."""
+        return self.query.has_children(self.staying)
 
     @property
     def pk(self) -> str:
@@ -61,7 +66,7 @@ class TableScan:
         if where is None:
             return None, exact
         erased = self.query.erased()
-        children = self.query.has_children()
+        children = self.children()
         if self.rules.erasure.mode == "anonymise" and erased is not None:
             where = sa.and_(where, sa.not_(erased))
         elif children is not None and erased is not None:
@@ -83,7 +88,7 @@ class TableScan:
     def _select(self, where: sa.ColumnElement[bool], full: bool, after: Any,
                 limit: int | None) -> sa.Select[Any]:
         stmt = self.query.select(where, full=full, after=after, limit=limit)
-        children = self.query.has_children()
+        children = self.children()
         if children is not None:
             stmt = stmt.add_columns(sa.case((children, 1), else_=0).label(BLOCKED))
         for name, ref in self.rules.anchors.items():
