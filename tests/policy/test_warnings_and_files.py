@@ -72,6 +72,12 @@ WARNINGS = [
      "security_measures[0]: no da text"),
     ("unused-subject", ("    subjects: [applicant]", "    subjects: [customer]"), "  applicant: {name:",
      "subjects.applicant: subject not named by any purpose"),
+    ("anchor-words-unused", ("security_measures:", "anchors:\n  last_contct: {da: sidste kontakt, "
+                             "en: the last contact}\nsecurity_measures:"), "last_contct",
+     "anchors.last_contct: no retention rule uses the anchor 'last_contct'; did you mean 'last_contact'?"),
+    ("anchor-words-translation", ("security_measures:", "anchors:\n  last_contact: {da: sidste kontakt}\n"
+                                  "security_measures:"), "last_contact: {da",
+     "anchors.last_contact: no en text"),
     ("no-registration", ("  registration: \"DK12345674\"\n", ""), "controller:", "controller: no "
                                                                                  "registration"),
 ]

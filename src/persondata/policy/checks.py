@@ -393,6 +393,9 @@ def check_translations(ctx: Ctx) -> None:
                 elif _is_local_text_list(info.annotation):
                     for i, text in enumerate(item):
                         need((*keys, name, i), text)
+                elif _is_local_text_dict(info.annotation):
+                    for key, text in item.items():
+                        need((*keys, name, key), text)
                 else:
                     visit(item, (*keys, name))
         elif isinstance(value, dict):
@@ -411,8 +414,12 @@ def _is_local_text_list(annotation: Any) -> bool:
     return typing.get_origin(annotation) is list and _is_local_text(typing.get_args(annotation)[0])
 
 
+def _is_local_text_dict(annotation: Any) -> bool:
+    return typing.get_origin(annotation) is dict and _is_local_text(typing.get_args(annotation)[1])
+
+
 def check_unused(ctx: Ctx) -> None:
-    """Declared subjects that no purpose names."""
+    """Declared subjects that no purpose names; anchor words that no retention rule uses."""
     if ctx.defined("purposes") is None:
         return
     named = {s for p in ctx.policy.purposes.values() for s in p.subjects}
@@ -420,6 +427,13 @@ def check_unused(ctx: Ctx) -> None:
         if key not in named:
             ctx.warn(("subjects", key), "subject not named by any purpose: the notice would list it "
                                         "with nothing")
+    if any(ctx.is_broken("purposes", k, "retention") for k in ctx.policy.purposes):
+        return
+    used = {rule.anchor for k in ctx.policy.purposes if (rule := ctx.rule(k)) is not None}
+    for anchor in ctx.policy.anchors:
+        if anchor not in used:
+            ctx.warn(("anchors", anchor), f"no retention rule uses the anchor '{anchor}'"
+                                          f"{suggest(anchor, used)}")
 
 
 def run_checks(policy: Policy, raw: dict[str, Any], locator: Locator, broken: set[PathKey] | None = None,
