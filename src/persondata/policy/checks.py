@@ -2,14 +2,14 @@
 
 Names a purpose may refer to (subjects, recipients, ...) are taken from the file as written,
 so an entry dropped for a schema error elsewhere does not also show up as "undefined".
-The data map (systems) is checked in policy.checks_systems.
+Recipients, cookies, rights and processor activities are checked in policy.checks_parties,
+texts and unused declarations in policy.checks_texts, the data map in policy.checks_systems.
 """
 
 from __future__ import annotations
 
 import difflib
 import re
-import typing
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -17,16 +17,14 @@ from types import ModuleType
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
-from pydantic import BaseModel
 from stdnum import exceptions as stdnum_errors
 from stdnum.dk import cvr
 from stdnum.no import orgnr
 
-from persondata.calendar import parse_duration
-from persondata.errors import InputError, Problem
+from persondata.errors import Problem
 from persondata.identity import BUILTIN_KINDS
 from persondata.policy import geo, taxonomy
-from persondata.policy.model import Basis, LocalText, Policy, Role, Transfer
+from persondata.policy.model import Basis, Policy
 from persondata.policy.retention import RetentionRule, RetentionSyntaxError, parse_retention
 from persondata.policy.source import Locator, PathKey
 
@@ -125,7 +123,8 @@ def _duplicates(ctx: Ctx, keys: PathKey, values: list[str], what: str) -> None:
         seen.add(value)
 
 
-def _check_email(ctx: Ctx, keys: PathKey, value: str | None) -> None:
+def check_email(ctx: Ctx, keys: PathKey, value: str | None) -> None:
+    """Report an e-mail address whose syntax is wrong."""
     if value is None:
         return
     try:
@@ -153,11 +152,11 @@ def check_controller(ctx: Ctx) -> None:
     elif c.country in ("DK", "NO"):
         ctx.warn(where, "no registration: give the CVR number (DK) or organisasjonsnummer (NO); "
                         "the notice must identify the controller")
-    _check_email(ctx, (*where, "email"), c.email)
+    check_email(ctx, (*where, "email"), c.email)
     for person in ("dpo", "representative"):
         contact = getattr(c, person)
         if contact is not None:
-            _check_email(ctx, (*where, person, "email"), contact.email)
+            check_email(ctx, (*where, person, "email"), contact.email)
     for i, lang in enumerate(c.languages):
         if lang not in LANGUAGES:
             ctx.error((*where, "languages", i), f"notice language '{lang}' is not supported; use da, nb or en"
@@ -268,89 +267,6 @@ def _check_retention(ctx: Ctx, where: PathKey, key: str) -> None:
                                          f"not {p.basis.value}")
 
 
-# --- recipients, cookies, rights, breaches, processor activities ----------------------------------
-
-
-def check_recipients(ctx: Ctx) -> None:
-    """Countries, Chapter V transfer mechanisms, data processing agreements, unused recipients."""
-    used = {r for p in ctx.policy.purposes.values() for r in p.recipients}
-    used |= {v for c in ctx.policy.cookies.values() for v in c.vendors}
-    used |= {s for a in ctx.policy.processor_activities.values() for s in a.sub_processors}
-    for key, r in ctx.policy.recipients.items():
-        where: PathKey = ("recipients", key)
-        problem = geo.country_problem(r.country)
-        if problem:
-            ctx.error((*where, "country"), problem)
-        elif not geo.in_eea(r.country) and not ctx.is_broken(*where, "transfer"):
-            _check_transfer(ctx, where, r.country, r.transfer)
-        if r.role in (Role.processor, Role.sub_processor):
-            if r.dpa_signed is None:
-                ctx.warn(where, f"{r.role.value} without `dpa_signed:` (the date the Art. 28 data processing "
-                                "agreement was signed)")
-            elif r.dpa_signed > ctx.today:
-                ctx.warn((*where, "dpa_signed"), f"dpa_signed {r.dpa_signed.isoformat()} is in the future")
-        if key not in used and ctx.defined("purposes") is not None:
-            ctx.warn(where, "recipient not named by any purpose, cookie category or processor activity")
-
-
-def _check_transfer(ctx: Ctx, where: PathKey, country: str, transfer: Transfer | None) -> None:
-    name = geo.country_name(country)
-    if transfer is None:
-        options = "adequacy, scc, dpf, bcr or derogation"
-        hint = " (adequacy decision: state `transfer: adequacy`)" if country in geo.ADEQUATE else ""
-        hint = hint or (" (DPF-certified: `transfer: dpf`)" if country in geo.DPF_COUNTRIES else "")
-        ctx.error((*where, "country"), f"recipient in {name} ({country}), outside the EU/EEA, needs a "
-                                       f"transfer mechanism: `transfer:` {options}{hint}")
-    elif transfer is Transfer.adequacy and country not in geo.ADEQUATE:
-        extra = ("; for DPF-certified US organisations use `transfer: dpf`"
-                 if country in geo.DPF_COUNTRIES else "")
-        ctx.error((*where, "transfer"), f"{name} ({country}) has no EU adequacy decision{extra}")
-    elif transfer is Transfer.dpf and country not in geo.DPF_COUNTRIES:
-        ctx.error((*where, "transfer"), f"the EU-US Data Privacy Framework covers US recipients only, "
-                                        f"not {name} ({country})")
-
-
-def check_cookies(ctx: Ctx) -> None:
-    """Cookie category vendors must be recipients."""
-    for key, c in ctx.policy.cookies.items():
-        for i, vendor in enumerate(c.vendors):
-            check_ref(ctx, ("cookies", key, "vendors", i), vendor, "recipients", "recipient")
-        if not c.necessary and not c.vendors and not c.cookies:
-            ctx.warn(("cookies", key), "no vendors and no cookies: the banner cannot say what this "
-                                       "category sets")
-
-
-def check_rights(ctx: Ctx) -> None:
-    """Verification per request type; breach promises that must parse as durations."""
-    for kind, method in ctx.policy.rights.verification.items():
-        keys: PathKey = ("rights", "verification", kind)
-        if kind not in REQUEST_TYPES:
-            ctx.error(keys, f"'{kind}' is not a request type{suggest(kind, REQUEST_TYPES)} "
-                            f"(request types: {', '.join(REQUEST_TYPES)})")
-        elif method.value == "none" and kind in ("access", "portability", "erasure", "rectification"):
-            ctx.warn(keys, f"{kind} requests without identity verification risk handing data to the wrong "
-                           "person (Art. 12(6))")
-    if ctx.policy.rights.contact and "@" in ctx.policy.rights.contact:
-        _check_email(ctx, ("rights", "contact"), ctx.policy.rights.contact)
-    for name in ("reporter_receipt", "reporter_feedback"):
-        try:
-            parse_duration(getattr(ctx.policy.breaches, name))
-        except InputError as exc:
-            ctx.error(("breaches", name), str(exc))
-    if ctx.policy.breaches.contact and "@" in ctx.policy.breaches.contact:
-        _check_email(ctx, ("breaches", "contact"), ctx.policy.breaches.contact)
-
-
-def check_processor_activities(ctx: Ctx) -> None:
-    """Art. 30(2) activities: categories and sub-processors must exist."""
-    for key, a in ctx.policy.processor_activities.items():
-        where: PathKey = ("processor_activities", key)
-        for i, category in enumerate(a.categories):
-            check_category(ctx, (*where, "categories", i), category)
-        for i, sub in enumerate(a.sub_processors):
-            check_ref(ctx, (*where, "sub_processors", i), sub, "recipients", "recipient")
-
-
 def check_declarations(ctx: Ctx) -> None:
     """Declared categories (parents) and identity kinds (patterns, builtin names)."""
     for key, cat in ctx.policy.categories.items():
@@ -367,79 +283,17 @@ def check_declarations(ctx: Ctx) -> None:
                 ctx.error(("identities", key, "pattern"), f"not a valid regular expression: {exc}")
 
 
-def check_translations(ctx: Ctx) -> None:
-    """Texts given per language should exist in every notice language."""
-    if ctx.is_broken("controller") or ctx.is_broken("controller", "languages"):
-        return
-    languages = ctx.policy.controller.languages
-
-    def need(keys: PathKey, value: LocalText | None) -> None:
-        if isinstance(value, dict):
-            missing = [lang for lang in languages
-                       if lang not in value and not (lang == "nb" and "no" in value)]
-            if missing:
-                ctx.warn(keys, f"no {', '.join(missing)} text (the notice in {missing[0]} falls back to "
-                               "another language)")
-
-    def visit(value: Any, keys: PathKey) -> None:
-        if isinstance(value, BaseModel):
-            for name, info in type(value).model_fields.items():
-                if keys[:1] == ("systems",) and name == "fields":
-                    continue
-                item = getattr(value, name)
-                if _is_local_text(info.annotation):
-                    if (*keys, name) in ctx.loc.lines:  # given in the file, not a default
-                        need((*keys, name), item)
-                elif _is_local_text_list(info.annotation):
-                    for i, text in enumerate(item):
-                        need((*keys, name, i), text)
-                elif _is_local_text_dict(info.annotation):
-                    for key, text in item.items():
-                        need((*keys, name, key), text)
-                else:
-                    visit(item, (*keys, name))
-        elif isinstance(value, dict):
-            for key, item in value.items():
-                visit(item, (*keys, key))
-
-    visit(ctx.policy, ())
-
-
-def _is_local_text(annotation: Any) -> bool:
-    args = set(typing.get_args(annotation))
-    return str in args and dict[str, str] in args
-
-
-def _is_local_text_list(annotation: Any) -> bool:
-    return typing.get_origin(annotation) is list and _is_local_text(typing.get_args(annotation)[0])
-
-
-def _is_local_text_dict(annotation: Any) -> bool:
-    return typing.get_origin(annotation) is dict and _is_local_text(typing.get_args(annotation)[1])
-
-
-def check_unused(ctx: Ctx) -> None:
-    """Declared subjects that no purpose names; anchor words that no retention rule uses."""
-    if ctx.defined("purposes") is None:
-        return
-    named = {s for p in ctx.policy.purposes.values() for s in p.subjects}
-    for key in ctx.policy.subjects:
-        if key not in named:
-            ctx.warn(("subjects", key), "subject not named by any purpose: the notice would list it "
-                                        "with nothing")
-    if any(ctx.is_broken("purposes", k, "retention") for k in ctx.policy.purposes):
-        return
-    used = {rule.anchor for k in ctx.policy.purposes if (rule := ctx.rule(k)) is not None}
-    for anchor in ctx.policy.anchors:
-        if anchor not in used:
-            ctx.warn(("anchors", anchor), f"no retention rule uses the anchor '{anchor}'"
-                                          f"{suggest(anchor, used)}")
-
-
 def run_checks(policy: Policy, raw: dict[str, Any], locator: Locator, broken: set[PathKey] | None = None,
                today: date | None = None, written: dict[str, Any] | None = None) -> list[Problem]:
     """Every cross-reference and legal check; returns errors and warnings."""
+    from persondata.policy.checks_parties import (
+        check_cookies,
+        check_processor_activities,
+        check_recipients,
+        check_rights,
+    )
     from persondata.policy.checks_systems import check_systems
+    from persondata.policy.checks_texts import check_translations, check_unused
 
     ctx = Ctx(policy=policy, raw=raw, loc=locator, broken=set(broken or ()), today=today or date.today(),
               written=raw if written is None else written)
