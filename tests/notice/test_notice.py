@@ -44,6 +44,7 @@ def test_danish_notice_says_it_in_danish(compact: Policy) -> None:
             "inden for 2 uger.") in out
     assert "senest en måned efter" in out and "yderligere to måneder" in out
     assert "| \\_ga | Google | 2 år |" in out
+    assert "| session |  | 1 dag | Holder dig logget ind |" in out
 
 
 def test_norwegian_and_english_wording(compact: Policy) -> None:
@@ -52,11 +53,15 @@ def test_norwegian_and_english_wording(compact: Policy) -> None:
     assert "*Versjon 2.1 av 1. mars 2024*" in nb
     assert "personvernforordningen artikkel 6 nr. 1 bokstav c" in nb
     assert "Rett til å protestere" in nb and "én måned" in nb
+    assert "| lang |  | Økt |  |" in nb
     en = render_notice(compact, "en", "md")
     assert "*Version 2.1 of 1 March 2024*" in en
     assert "Legitimate interest (Art. 6(1)(f) GDPR)" in en
     assert "| Order handling and delivery | 3 years after the customer relationship ends |" in en
     assert "| Recruitment | 6 months after the rejection of the application |" in en
+    table = "| Purpose | Retention |\n|---|---|\n| Order handling and delivery | 3 years after"
+    assert table in en  # tables stay contiguous
+    assert "\n\n\n" not in en
 
 
 def test_html_page_is_self_contained_with_toc(compact: Policy) -> None:
@@ -69,6 +74,12 @@ def test_html_page_is_self_contained_with_toc(compact: Policy) -> None:
     assert "http://" not in html.split("<body>")[0] and "https://" not in html.split("<body>")[0]
     assert '<a href="mailto:dt@datatilsynet.dk">dt@datatilsynet.dk</a>' in html
     assert "Carl Jacobsens Vej 35, 2500 Valby" in html
+    assert 'Write to <a href="mailto:job@fjordlys.example">job@fjordlys.example</a>' in html
+    assert '<a href="https://www.datatilsynet.dk/borger/klage">' in html
+    assert "Special categories of personal data (Art. 9 GDPR) are marked" in html
+    no_special = compact.model_copy(update={"purposes": {
+        k: p for k, p in compact.purposes.items() if k != "recruitment"}})
+    assert "are marked" not in render_notice(no_special, "en", "html")
 
 
 def test_policy_text_is_escaped(compact: Policy) -> None:

@@ -97,7 +97,9 @@ def ropa(
     if output is not None:
         _write(output, data)
         rows = len(policy.processor_activities) if processor else len(policy.purposes)
-        c.emit({"file": str(output), "format": fmt, "lang": code, "record": "30(2)" if processor else "30(1)",
+        both = fmt != "csv" and bool(policy.processor_activities)
+        record = "30(2)" if processor else ("30(1)+30(2)" if both else "30(1)")
+        c.emit({"file": str(output), "format": fmt, "lang": code, "record": record,
                 "rows": rows, "bytes": len(data)},
                lambda: c.err.print(f"wrote {output} ({fmt}, {rows} rows)", highlight=False))
         if fmt == "csv" and not processor and policy.processor_activities:

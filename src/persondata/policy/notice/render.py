@@ -13,7 +13,7 @@ from importlib import resources
 from typing import Any
 
 import jinja2
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from persondata.errors import InputError
 from persondata.i18n import SUPPORTED, UnsupportedLanguage, normalise_lang
@@ -24,6 +24,8 @@ FORMATS = ("md", "html")
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|])")
 _WS = re.compile(r"\s+")
+_LINKABLE = re.compile(
+    r"(https?://[^\s<>&\"']*[^\s<>&\"'.,;:!?)]|[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,})")
 _MD_BLOCK_START = re.compile(r"^(#{1,6}(\s|$)|[+\-](\s|$)|\d+[.)](\s|$))")
 
 
@@ -42,6 +44,17 @@ def md_escape(value: Any) -> str:
     if _MD_BLOCK_START.match(text):
         text = "\\" + text
     return text
+
+
+def linkify(value: Any) -> Markup:
+    """HTML-escape a text, then turn the e-mail addresses and http(s) URLs in it into links."""
+
+    def link(match: re.Match[str]) -> str:
+        target = match.group(0)
+        href = target if target.startswith("http") else "mailto:" + target
+        return f'<a href="{href}">{target}</a>'
+
+    return Markup(_LINKABLE.sub(link, str(escape(value))))
 
 
 def _md_url(value: str) -> Markup:
@@ -78,6 +91,7 @@ def _environment(fmt: str) -> jinja2.Environment:
                                  keep_trailing_newline=True)
         env.filters["url"] = _md_url
     env.filters["href"] = _href
+    env.filters["linkify"] = linkify
     env.filters["display_url"] = _display_url
     return env
 
@@ -122,9 +136,9 @@ def _tidy_markdown(text: str) -> str:
     """Blank lines around headings and before lists and tables; no runs of blank lines."""
     lines: list[str] = []
     for line in text.splitlines():
-        block = line.startswith(("- ", "| ")) or bool(re.match(r"^\d+\. ", line))
+        block = line.startswith(("- ", "|")) or bool(re.match(r"^\d+\. ", line))
         prev = lines[-1] if lines else ""
-        prev_block = prev.startswith(("- ", "| ")) or bool(re.match(r"^\d+\. ", prev))
+        prev_block = prev.startswith(("- ", "|")) or bool(re.match(r"^\d+\. ", prev))
         heading = line.startswith("#") or prev.startswith("#")
         if lines and prev.strip() and (heading or (block and not prev_block)):
             lines.append("")

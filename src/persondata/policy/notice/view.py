@@ -142,6 +142,7 @@ class NoticeView:
     dpo: list[Field]
     representative: list[Field]
     subjects: list[SubjectView]
+    has_special: bool
     purposes: list[PurposeView]
     recipients: list[RecipientView]
     transfers: list[RecipientView]
@@ -259,6 +260,12 @@ def _recipients(policy: Policy, lang: str) -> list[RecipientView]:
     return views
 
 
+def _cookie_duration(text: str, lang: str) -> str:
+    if text.strip().lower() == "session":
+        return t(lang, "cookies.session")
+    return d.duration_in(text, lang)
+
+
 def _cookies(policy: Policy, lang: str) -> list[CookieView]:
     views = []
     for c in policy.cookies.values():
@@ -269,7 +276,7 @@ def _cookies(policy: Policy, lang: str) -> list[CookieView]:
             description=text_in(c.description, lang),
             consent=t(lang, "cookies.necessary" if c.necessary else "cookies.consent"),
             vendors=vendors or [t(lang, "cookies.no_vendors")],
-            cookies=[CookieItemView(i.name, i.provider or "", d.duration_in(i.duration, lang),
+            cookies=[CookieItemView(i.name, i.provider or "", _cookie_duration(i.duration, lang),
                                     text_in(i.description, lang)) for i in c.cookies],
         ))
     return views
@@ -309,11 +316,15 @@ def _rights(policy: Policy, lang: str) -> tuple[list[RightView], list[str]]:
 
 def _authority_fields(a: Authority, lang: str) -> list[Field]:
     out: list[Field] = []
+    same = a.visiting_address == a.postal_address[: len(a.visiting_address)]
     if a.postal_address:
-        out.append(Field(t(lang, "labels.postal_address"), ", ".join(a.postal_address)))
-    if a.visiting_address and a.visiting_address != a.postal_address[: len(a.visiting_address)]:
+        label = "labels.address" if same else "labels.postal_address"
+        out.append(Field(t(lang, label), ", ".join(a.postal_address)))
+    if a.visiting_address and not same:
         out.append(Field(t(lang, "labels.visiting_address"), ", ".join(a.visiting_address)))
     out += _contact_fields(lang, email=a.email, phone=a.phone, website=a.website)
+    if a.complaint_url:
+        out.append(Field(t(lang, "labels.complaint"), a.complaint_url, "url"))
     return out
 
 
@@ -338,6 +349,7 @@ def build_view(policy: Policy, lang: str, today: date | None = None) -> NoticeVi
         rep += _contact_fields(lang, email=c.representative.email, phone=c.representative.phone,
                                address=c.representative.address)
     recipients = _recipients(policy, lang)
+    subjects = _subjects(policy, lang)
     rights, how = _rights(policy, lang)
     authority = authority_for(c.country)
     breach: list[str] = []
@@ -365,7 +377,8 @@ def build_view(policy: Policy, lang: str, today: date | None = None) -> NoticeVi
         controller=controller,
         dpo=dpo,
         representative=rep,
-        subjects=_subjects(policy, lang),
+        subjects=subjects,
+        has_special=any(c.mark for s in subjects for c in s.categories),
         purposes=_purposes(policy, lang),
         recipients=recipients,
         transfers=[r for r in recipients if r.third_country],

@@ -12,13 +12,20 @@ _WIDTHS = {"id": 16, "legal_basis": 30, "retention": 30, "security": 45, "catego
            "recipients": 40, "transfers": 45, "controller": 32, "processor": 32}
 
 
+def _join(cell: list[str]) -> str:
+    """Items of a cell on one line: 'a; b' (a sentence's final full stop dropped before ';')."""
+    if len(cell) < 2:
+        return "".join(cell)
+    return "; ".join(item.rstrip(".") for item in cell)
+
+
 def to_csv(record: Record) -> str:
     """A record as CSV: a header row of column titles, then one row per purpose or activity."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\r\n")
     writer.writerow(record.headers)
     for row in record.rows:
-        writer.writerow(["; ".join(cell) for cell in row])
+        writer.writerow([_join(cell) for cell in row])
     return buf.getvalue()
 
 
