@@ -95,3 +95,27 @@ def test_check_systems_not_available_yet() -> None:
     assert result.returncode == 2
     assert "--check-systems is not available yet" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_check_systems_hook_merges_the_connectors_findings(monkeypatch: pytest.MonkeyPatch) -> None:
+    import types
+
+    from typer.testing import CliRunner
+
+    from persondata.cli.main import app
+    from persondata.errors import Problem
+
+    seen = []
+
+    def check_systems(loaded: object) -> list[Problem]:
+        seen.append(loaded)
+        return [Problem(str(GOOD), 96, "systems.billing: table 'invoice' does not exist in the database")]
+
+    fake = types.ModuleType("persondata.connectors.checks")
+    fake.check_systems = check_systems  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "persondata.connectors.checks", fake)
+    result = CliRunner().invoke(app, ["-p", str(GOOD), "validate", "--check-systems"])
+    assert result.exit_code == 2, result.output
+    assert f"{GOOD}:96: systems.billing: table 'invoice' does not exist in the database" in result.output
+    assert f"{GOOD}: invalid: 1 error, 0 warnings" in result.output
+    assert len(seen) == 1 and getattr(seen[0], "policy", None) is not None
