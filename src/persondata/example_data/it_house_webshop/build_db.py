@@ -8,10 +8,12 @@ database at URL; point WEBSHOP_DB_URL, CRM_DB_URL and RECRUITMENT_DB_URL at it.
 Fixed people for scenarios:
 - Jane Holm <jane@kontorhuset.example>, +4520202020, customer K000001 at Kontorhuset ApS:
   orders 4 years ago (past the 3-year sales rule, invoice still held by bookkeeping), 1 year
-  ago and 10 days ago; a service case, web visits, a newsletter subscription, a campaign entry
-  (campaign ended 5 months ago: expired); also a service contact in the CRM and a job applicant
-  rejected 8 months ago with consented sensitive data (past 6 months: expired).
-- Peter Kjær <peter@kontorhuset.example>, customer K000002, shares Jane's address (address 1).
+  ago and 10 days ago; service cases closed about 4 and 2 years ago (the first expired), web
+  visits, a newsletter subscription, a campaign entry (campaign ended 5 months ago: expired);
+  also a service contact in the CRM and a job applicant rejected 8 months ago with
+  consented sensitive data (past 6 months: expired).
+- Peter Kjær <peter@kontorhuset.example>, customer K000002, shares Jane's address (address 1);
+  entered a campaign that is still running.
 - Lars Bach <lars.bach@post.example>: applicant rejected 2 months ago (kept).
 """
 
@@ -238,8 +240,9 @@ def build(url: str, *, customers: int = 50, seed: int = 1, now: datetime | None 
                 items=items, supplier=s.pick([None, None, None, "Licensleverandør A/S"]), total=total)
             add("invoice", customer_id=cid, invoice_no=str(invoice_no), invoice_date=ordered.date(),
                 billing_name=p["name"], billing_address=billing, cvr=p["cvr"], lines=items, amount=total)
-        if n == 1 or (orders and s.chance(0.3)):
-            opened = at - timedelta(days=2 * days) if n == 1 else s.after(orders[0], 2 * days)
+        cases = [at - timedelta(days=4 * days), at - timedelta(days=2 * days)] if n == 1 else \
+            [s.after(orders[0], 2 * days)] if orders and s.chance(0.3) else []
+        for opened in cases:
             add("service_case", customer_id=cid, kind=s.pick(["complaint", "repair", "return", "upgrade"]),
                 contact_name=p["name"], contact_phone=p["phone"], description="Skærmen flimrer ved opstart.",
                 opened_at=opened, closed_at=s.after(opened, 30, 1) if n == 1 or s.chance(0.9) else None)
@@ -249,8 +252,8 @@ def build(url: str, *, customers: int = 50, seed: int = 1, now: datetime | None 
         if n == 1 or s.chance(0.35):
             add("newsletter_subscriber", customer_id=cid, name=p["name"], email=p["email"],
                 subscribed_at=s.after(p["created"], 60))
-        if n == 1 or s.chance(0.1):
-            ends = at - timedelta(days=150) if n == 1 else s.ago(3 * days)
+        if n <= 2 or s.chance(0.1):
+            ends = {1: at - timedelta(days=150), 2: at + timedelta(days=20)}.get(n) or s.ago(3 * days)
             born = s.ago(60 * days, 20 * days)
             add("campaign_entry", customer_id=cid, campaign=f"Sommerkonkurrence {ends.year}", name=p["name"],
                 email=p["email"], phone=p["phone"], address=billing, gender=s.pick(["kvinde", "mand"]),

@@ -5,13 +5,14 @@
 
 Tables match the data map in privacy.yaml (system `gateway`). Fixed people for scenarios:
 - Jane Madsen <jane@madsen-el.example>, +4520304050, account SP000001: active, logs SMS;
-  SMS from the last 5 months (older than 3 months = expired), SMS by e-mail from the last
+  SMS from the last 6 months (older than 3 months = expired), SMS by e-mail from the last
   6 days (older than 3 days = expired), monthly invoices and payments for 4 years, a newsletter
   subscription and a support request.
 - Mikkel Dam <mikkel@dam-transport.example>, +4522334455, account SP000002: opted out of
   logging (`no_logging` on his SMS rows: they expire at once).
 - Sofie Krogh <sofie@krogh-design.example>, account SP000003: terminated 5 months ago
-  (3 months after termination = expired), invoices kept for bookkeeping.
+  (3 months after termination = expired), invoices kept for bookkeeping; two abuse cases
+  reported to an abuse register, one closed 4 years ago (expired), one 200 days ago.
 """
 
 from __future__ import annotations
@@ -230,11 +231,15 @@ def build(url: str, *, customers: int = 50, seed: int = 1, now: datetime | None 
             if paid < at:
                 add("payment", account_id=aid, paid_at=paid, amount=amount)
             month += timedelta(days=32)
-        if s.chance(0.08) and p is not people[0]:
-            detected = s.after(p["created"], 3 * 365)
+        abuse: list[datetime] = []
+        if p["account_no"] == SOFIE["account_no"]:  # one case long closed, one recent
+            abuse = [at - timedelta(days=4 * 365 + 30), at - timedelta(days=230)]
+        elif s.chance(0.08) and p is not people[0]:
+            abuse = [s.after(p["created"], 3 * 365)]
+        for detected in abuse:
             add("abuse_case", account_id=aid, kind=s.pick(["spam", "fraud", "phishing"]),
                 description="Uopfordrede beskeder til mange modtagere.", detected_at=detected,
-                reported_to_register=s.chance(0.5), closed_at=s.after(detected, 60, 5))
+                reported_to_register=True, closed_at=detected + timedelta(days=30))
         for _ in range(1 if p is people[0] else s.rng.randint(0, 3)):
             opened = s.after(p["created"], 4 * 365)
             add("support_request", account_id=aid, name=p["name"], email=p["email"], phone=p["phone"],

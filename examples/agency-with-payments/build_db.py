@@ -1,0 +1,1 @@
+../../src/persondata/example_data/agency_with_payments/build_db.py

@@ -1,0 +1,1 @@
+../../src/persondata/example_data/business_telephony/build_db.py

@@ -1,0 +1,1 @@
+../../src/persondata/example_data/it_house_webshop/build_db.py

@@ -1,0 +1,1 @@
+../../src/persondata/example_data/network_software_vendor/build_db.py

@@ -1,0 +1,1 @@
+../../src/persondata/example_data/sms_gateway/build_db.py
