@@ -133,11 +133,14 @@ def due_deferred(session: Session, as_of: date, *, limit: int | None = None,
     return list(session.scalars(stmt))
 
 
-def open_deferred(session: Session, *, subject_hashes: Sequence[str] | None = None) -> list[DeferredErasure]:
-    """Open deferred erasures (of some subjects, or all)."""
+def open_deferred(session: Session, *, subject_hashes: Sequence[str] | None = None,
+                  group_ids: Sequence[str] | None = None) -> list[DeferredErasure]:
+    """Open deferred erasures (of some subjects or groups, or all)."""
     stmt = select(DeferredErasure).where(DeferredErasure.done_at.is_(None))
     if subject_hashes is not None:
         stmt = stmt.where(DeferredErasure.subject_hash.in_(list(subject_hashes)))
+    if group_ids is not None:
+        stmt = stmt.where(DeferredErasure.group_id.in_(list(group_ids)))
     return list(session.scalars(stmt.order_by(DeferredErasure.id)))
 
 

@@ -105,8 +105,11 @@ def unrestrict(
     with systems_for(policy, systems, env) as sy:
         found = discover(DataMap(policy), sy.get, ids, country=policy.controller.country, expand=expand)
         hashes = identity_hashes(hasher, found.identities)
-        held = {(TableRef(d.system, d.table_name), d.row_key)
-                for d in repository.open_deferred(session, subject_hashes=hashes)}
+        groups = sorted({r.group_id for r in repository.active_restrictions(session, hashes)
+                         if r.scope == "held_rows"})
+        pending = repository.open_deferred(session, subject_hashes=hashes)
+        pending += repository.open_deferred(session, group_ids=groups) if groups else []
+        held = {(TableRef(d.system, d.table_name), d.row_key) for d in pending}
         flagged, purposes = _flag(policy, sy, found, False, keep=held)
     audit(session, actor=actor, action="dsr.unrestrict", subject=subject_hash(hasher, ids), target=None,
           details={"unflagged": flagged, "request": request_ref}, at=now)
@@ -121,7 +124,8 @@ def restriction_status(session: Session, identities: Sequence[Identity], hasher:
     ids = require_identities(identities)
     hashes = identity_hashes(hasher, ids)
     rows = repository.active_restrictions(session, hashes)
-    held = repository.open_deferred(session, subject_hashes=hashes)
+    groups = sorted({r.group_id for r in rows if r.scope == "held_rows"})
+    held = repository.open_deferred(session, group_ids=groups) if groups else []
     return RestrictionStatus(restricted=bool(rows), scopes=sorted({r.scope for r in rows}),
                              since=min((r.created_at for r in rows), default=None), held_rows=len(held))
 

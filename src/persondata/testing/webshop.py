@@ -32,6 +32,7 @@ version: 1
 controller:
   name: Webshop ApS
   country: DK
+  registration: "DK12345674"
   email: privacy@webshop.example
   languages: [da, en]
 subjects:
@@ -44,7 +45,8 @@ purposes:
     basis: contract
     subjects: [customer]
     categories: [user.name, user.contact.email, user.contact.phone_number, user.contact.address,
-                 user.financial.credit_card, user.account.username]
+                 user.financial.credit_card, user.account.username, user.demographic.date_of_birth,
+                 user.content.private]
     recipients: [carrier]
     retention: 3 years after relationship_end
   bookkeeping:
@@ -80,9 +82,9 @@ purposes:
     retention: 2 years after last_contact
     source: {da: Fra dig eller fra din arbejdsgiver, en: From you or from your employer}
 recipients:
-  carrier: {name: PostNord AB, role: processor, country: SE}
-  accountant: {name: Revisorhuset ApS, role: processor, country: DK}
-  mailer: {name: Mailchimp (Intuit Inc.), role: processor, country: US, transfer: dpf}
+  carrier: {name: PostNord AB, role: processor, country: SE, dpa_signed: 2023-01-15}
+  accountant: {name: Revisorhuset ApS, role: processor, country: DK, dpa_signed: 2022-06-01}
+  mailer: {name: Mailchimp (Intuit Inc.), role: processor, country: US, transfer: dpf, dpa_signed: 2024-02-01}
 systems:
   shop:
     url: ${SHOP_DB}
@@ -318,3 +320,10 @@ def build(shop_url: str, directory: Path) -> Shop:
     build_shop(shop_url)
     build_support(support_url)
     return Shop(webshop_policy(), {"SHOP_DB": shop_url, "SUPPORT_DB": support_url}, shop_url, support_url)
+
+
+def write_policy(directory: Path) -> Path:
+    """Write the webshop's policy file (privacy.yaml) into a directory."""
+    path = directory / "privacy.yaml"
+    path.write_text(POLICY_YAML, encoding="utf-8")
+    return path
