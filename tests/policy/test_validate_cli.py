@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
 import sys
@@ -85,15 +84,6 @@ def test_missing_file_and_yaml_error_exit_2_without_traceback(tmp_path: Path) ->
     result = run_cli("-p", str(path), "validate")
     assert result.returncode == 2
     assert f"{path}:3: YAML syntax error: expected ',' or ']', but got ':'" in result.stdout
-    assert "Traceback" not in result.stderr
-
-
-@pytest.mark.skipif(importlib.util.find_spec("persondata.connectors.checks") is not None,
-                    reason="the connectors' system checks exist; covered by their tests")
-def test_check_systems_not_available_yet() -> None:
-    result = run_cli("-p", str(GOOD), "validate", "--check-systems")
-    assert result.returncode == 2
-    assert "--check-systems is not available yet" in result.stderr
     assert "Traceback" not in result.stderr
 
 

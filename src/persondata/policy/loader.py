@@ -116,10 +116,13 @@ def check_policy(
 
 
 def load_policy(path: Path, env: Mapping[str, str] | None = None) -> LoadedPolicy:
-    """Load, validate and cross-check a policy file; raises PolicyError with every problem (warnings too)."""
+    """Load, validate and cross-check a policy file; raises PolicyError listing every error.
+
+    Warnings are in the returned LoadedPolicy's `.warnings`; `check_policy` gives both at once.
+    """
     loaded, problems = check_policy(Path(path), env)
     if loaded is None:
-        raise PolicyError(problems)
+        raise PolicyError([p for p in problems if p.severity == "error"])
     return loaded
 
 
