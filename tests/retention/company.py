@@ -59,6 +59,12 @@ systems:
         purposes: [bookkeeping, offers]
         anchors: {invoice_date: issued_on, last_purchase: issued_on}
         fields: {billing_name: user.name}
+      payment:
+        primary_key: id
+        belongs_to: {customer_id: customer.id}
+        purposes: [bookkeeping, customer]
+        anchors: {invoice_date: paid_on}
+        fields: {amount: user.financial}
       invoice_line:
         primary_key: id
         belongs_to: {invoice_id: invoice.id}
@@ -120,6 +126,9 @@ def schema(md: sa.MetaData) -> dict[str, sa.Table]:
         "invoice": sa.Table("invoice", md, sa.Column("id", sa.Integer, primary_key=True),
                             sa.Column("customer_id", sa.Integer, sa.ForeignKey("customer.id")),
                             sa.Column("billing_name", s), sa.Column("issued_on", sa.Date)),
+        "payment": sa.Table("payment", md, sa.Column("id", sa.Integer, primary_key=True),
+                            sa.Column("customer_id", sa.Integer, sa.ForeignKey("customer.id")),
+                            sa.Column("amount", sa.Integer), sa.Column("paid_on", sa.Date)),
         "invoice_line": sa.Table("invoice_line", md, sa.Column("id", sa.Integer, primary_key=True),
                                  sa.Column("invoice_id", sa.Integer, sa.ForeignKey("invoice.id")),
                                  sa.Column("text", s)),
@@ -167,6 +176,12 @@ ROWS: dict[str, list[dict[str, Any]]] = {
         {"id": 1, "customer_id": 1, "billing_name": "Leap Day", "issued_on": date(2019, 12, 31)},
         {"id": 2, "customer_id": 1, "billing_name": "Leap Day", "issued_on": date(2020, 1, 1)},
         {"id": 3, "customer_id": 3, "billing_name": "Gone", "issued_on": date(2019, 1, 2)},
+    ],
+    # Bookkeeping + the customer relationship (anchor on the owner): customer 2 is still a
+    # customer, so only a deferred erasure can remove payment 1 once bookkeeping lets go.
+    "payment": [
+        {"id": 1, "customer_id": 2, "amount": 100, "paid_on": date(2019, 6, 1)},
+        {"id": 2, "customer_id": 2, "amount": 200, "paid_on": date(2024, 6, 1)},
     ],
     "invoice_line": [
         {"id": 1, "invoice_id": 1, "text": "Router"},
@@ -218,7 +233,7 @@ def build(url: str, rows: dict[str, list[dict[str, Any]]] | None = None) -> sa.E
     tables = schema(md)
     md.create_all(engine)
     with engine.begin() as conn:
-        for name in ("contact", "customer", "invoice", "invoice_line", "applicant", "account", "sms_log",
+        for name in ("contact", "customer", "invoice", "payment", "invoice_line", "applicant", "account", "sms_log",
                      "sms_email", "subscriber"):
             data = (rows or ROWS).get(name)
             if data:
