@@ -233,8 +233,8 @@ def build(url: str, rows: dict[str, list[dict[str, Any]]] | None = None) -> sa.E
     tables = schema(md)
     md.create_all(engine)
     with engine.begin() as conn:
-        for name in ("contact", "customer", "invoice", "payment", "invoice_line", "applicant", "account", "sms_log",
-                     "sms_email", "subscriber"):
+        for name in ("contact", "customer", "invoice", "payment", "invoice_line", "applicant", "account",
+                     "sms_log", "sms_email", "subscriber"):
             data = (rows or ROWS).get(name)
             if data:
                 conn.execute(tables[name].insert(), data)

@@ -31,8 +31,8 @@ EXPIRED, KEPT, BATCH = 47, 5, 10
 
 def _rows() -> dict[str, list[dict[str, object]]]:
     old = datetime(2022, 1, 1)
-    rows = [{"id": i, "name": f"Old {i}", "email": f"old{i}@x.dk", "last_contact_at": old + timedelta(hours=i)}
-            for i in range(1, EXPIRED + 1)]
+    rows = [{"id": i, "name": f"Old {i}", "email": f"old{i}@x.dk",
+             "last_contact_at": old + timedelta(hours=i)} for i in range(1, EXPIRED + 1)]
     rows += [{"id": 1000 + i, "name": "New", "email": f"new{i}@x.dk", "last_contact_at": datetime(2025, 1, 1)}
              for i in range(KEPT)]
     return {"contact": rows}
