@@ -10,7 +10,7 @@ When a subject has no open record left, its `held_rows` restriction is lifted.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from typing import Any
 
@@ -57,11 +57,16 @@ def carry_out_deferred(
     systems: Systems | None = None,
     env: Mapping[str, str] | None = None,
     limit: int | None = None,
+    exclude: Callable[[DeferredErasure], bool] | None = None,
 ) -> DeferredResult:
-    """Erase the held rows whose hold has ended; mark their records done (audited per system)."""
+    """Erase the held rows whose hold has ended; mark their records done (audited per system).
+
+    `exclude` leaves records alone for now (the retention engine passes the DPO's holds)."""
     now = now or utcnow()
     today = now.date()
     due = repository.due_deferred(session, today, limit=limit, include_unknown=True)
+    if exclude is not None:
+        due = [d for d in due if not exclude(d)]
     result = DeferredResult(as_of=today, due=len(due))
     if not due:
         return result
