@@ -100,29 +100,46 @@ def test_deferred_erasure_comes_due(world: World) -> None:
     subject = _hash(world, "active@x.dk")
     group = str(uuid.uuid4())
     with world.state.transaction() as s:
-        s.add(DeferredErasure(group_id=group, subject_hash=subject, system="main", table_name="payment",
-                              row_key="1", purpose="bookkeeping", law="Bogføringsloven",
-                              due_on=date(2025, 1, 1), created_at=BEFORE - timedelta(days=400)))
-        s.add(DeferredErasure(group_id=group, subject_hash=subject, system="main", table_name="payment",
-                              row_key="2", purpose="bookkeeping", law="Bogføringsloven",
-                              due_on=date(2030, 1, 1), created_at=BEFORE - timedelta(days=400)))
+        for key, due in (("1", date(2025, 1, 1)), ("2", date(2030, 1, 1))):
+            s.add(DeferredErasure(group_id=group, subject_hash=subject, system="main", table_name="payment",
+                                  row_key=key, purpose="bookkeeping", law="Bogføringsloven", due_on=due,
+                                  created_at=BEFORE - timedelta(days=400)))
         s.add(Restriction(group_id=group, identity_hash=subject, kind="email", scope="held_rows",
                           actor="test", created_at=BEFORE - timedelta(days=400)))
     got = _reasons(world)
     assert got[("payment", "deferred erasure due", "delete")] == 1
     assert not any(k[0] == "payment" and k[1] != "deferred erasure due" for k in got)  # still a customer
-    Runner(_engine(world)).run()
+    report = Runner(_engine(world)).run()
     assert company.ids(world.engine, "payment") == [2]
+    assert {(i["rule"], i["action"], i["rows"]) for i in report.items} >= {
+        ("deferred erasure due", "delete", 1)}
     with world.state.transaction() as s:
         done = dict(s.execute(sa.select(DeferredErasure.row_key, DeferredErasure.done_at)).all())
         assert done["1"] is not None and done["2"] is None
         assert s.scalars(sa.select(Restriction.lifted_at)).one() is None  # payment 2 still held
-        entry = s.scalars(sa.select(AuditEntry).where(AuditEntry.target == "main.payment")).one()
-        assert entry.subject == subject and entry.action == "retention.delete"
+        entry = s.scalars(sa.select(AuditEntry).where(AuditEntry.action == "dsr.erase.deferred")).one()
+        assert entry.subject == subject
     Runner(_engine(world, datetime(2030, 1, 2, tzinfo=UTC))).run()
     assert company.ids(world.engine, "payment") == []
     with world.state.transaction() as s:
         assert s.scalars(sa.select(Restriction.lifted_at)).one() is not None
+
+
+def test_a_hold_keeps_a_deferred_erasure_waiting(world: World) -> None:
+    subject = _hash(world, "active@x.dk")
+    with world.state.transaction() as s:
+        s.add(DeferredErasure(group_id="g1", subject_hash=subject, system="main", table_name="payment",
+                              row_key="1", purpose="bookkeeping", due_on=date(2025, 1, 1),
+                              created_at=BEFORE - timedelta(days=400)))
+        hold = holds.place_hold(s, world.policy, Hasher(world.settings.hash_key), reason="court order",
+                                actor="dpo", now=BEFORE, identity=make_identity("email", "active@x.dk"))
+    assert _reasons(world)[("payment", "deferred erasure due", "held")] == 1
+    Runner(_engine(world)).run()
+    assert company.ids(world.engine, "payment") == [1, 2]
+    with world.state.transaction() as s:
+        holds.release_hold(s, hold.id, actor="dpo", now=AS_OF)
+    Runner(_engine(world)).run()
+    assert company.ids(world.engine, "payment") == [2]
 
 
 def test_expiry_destroys_vault_keys_of_erased_ciphertexts(world: World) -> None:

@@ -23,10 +23,12 @@ from persondata.retention import repository
 from persondata.retention.expiry import instant
 from persondata.retention.models import RetentionHold
 from persondata.retention.query import Subjectivity, TableQuery
-from persondata.retention.scan import DEFERRED, TableScan
+from persondata.retention.scan import TableScan
 from persondata.retention.spec import TableRules, all_rules
 from persondata.retention.subjects import HoldSet, SubjectLens
 from persondata.settings import Settings
+
+DEFERRED = "deferred erasure due"
 
 
 @dataclass
@@ -112,16 +114,24 @@ class Engine:
         """A hold on the whole table or its system."""
         return self.holds.on_table(rules.ref.system, rules.ref.table)
 
-    def deferred_due(self) -> dict[TableRef, dict[Any, tuple[int, str]]]:
-        """Deferred erasures due at as_of: table -> {row key: (id, subject hash)}."""
+    def deferred_due(self) -> list[tuple[Any, RetentionHold | None]]:
+        """Deferred erasures (persondata.dsr) due at as_of, each with the DPO hold that keeps it."""
         from persondata.dsr import repository as dsr_repository
 
-        out: dict[TableRef, dict[Any, tuple[int, str]]] = {}
         with self.state.transaction() as s:
-            for d in dsr_repository.due_deferred(s, self.as_of.date()):
-                ref = TableRef(d.system, d.table_name)
-                out.setdefault(ref, {})[dsr_repository.key_value(d.row_key)] = (d.id, d.subject_hash)
-        return out
+            due = dsr_repository.due_deferred(s, self.as_of.date())
+            return [(d, self.deferred_held(s, d)) for d in due]
+
+    def deferred_held(self, session: Any, record: Any) -> RetentionHold | None:
+        """A DPO hold on a deferred erasure's table, system or subject (any of its identities)."""
+        from persondata.dsr.models import Restriction
+
+        hold = self.holds.on_table(record.system, record.table_name)
+        if hold is not None or not self.holds.subjects:
+            return hold
+        hashes = [record.subject_hash, *session.scalars(
+            sa.select(Restriction.identity_hash).where(Restriction.group_id == record.group_id))]
+        return self.holds.on_subjects(hashes)
 
     def tables(self) -> Iterator[TableRules]:
         """Tables in erasing order (children first), per system."""
@@ -158,7 +168,9 @@ def _count_exact(scan: TableScan, plan: Plan, where: sa.ColumnElement[bool],
 def plan(engine: Engine) -> Plan:
     """What has expired at the engine's as_of, per table and reason; nothing is changed."""
     result = Plan(engine.as_of)
-    due = engine.deferred_due()
+    due: dict[TableRef, list[tuple[Any, RetentionHold | None]]] = {}
+    for d, held_by in engine.deferred_due():
+        due.setdefault(TableRef(d.system, d.table_name), []).append((d, held_by))
     exact_clauses: dict[TableRef, tuple[TableQuery, sa.ColumnElement[bool]]] = {}
     for rules in engine.tables():
         result.warnings += [f"{rules.ref}: {p}" for p in rules.problems]
@@ -168,12 +180,9 @@ def plan(engine: Engine) -> Plan:
         hold = engine.table_hold(rules)
         oldest_ref = scan.query.oldest_anchor()
         anchor_name = next((n for n, r in rules.anchors.items() if r == oldest_ref), None)
-        if rules.ref in due:
-            for groups in scan.deferred(due[rules.ref]):
-                for g in groups:
-                    if g.action != "gone":
-                        action = "held" if hold is not None else g.action
-                        result.line(rules.ref, DEFERRED, action, None, hold or g.hold).add(len(g.rows), None)
+        for _record, held_by in due.get(rules.ref, []):
+            action: str = "held" if held_by is not None else rules.erasure.mode
+            result.line(rules.ref, DEFERRED, action, None, held_by).add(1, None)
         where, exact = scan.clause(engine.as_of)
         if where is None:
             continue
@@ -187,6 +196,6 @@ def plan(engine: Engine) -> Plan:
                 oldest = min((r[f"__a_{anchor_name}"] for r in g.rows
                               if anchor_name and r.get(f"__a_{anchor_name}") is not None),
                              key=instant, default=None)
-                action = "held" if hold is not None else g.action
-                result.line(rules.ref, g.reason, action, anchor_name, hold or g.hold).add(len(g.rows), oldest)
+                result.line(rules.ref, g.reason, "held" if hold is not None else g.action, anchor_name,
+                            hold or g.hold).add(len(g.rows), oldest)
     return result

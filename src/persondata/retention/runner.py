@@ -26,20 +26,19 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from persondata.audit.service import record
 from persondata.connectors.sql import SqlSession
 from persondata.connectors.strategies import apply_rows, plan_rows
 from persondata.db.base import utcnow
-from persondata.errors import ConflictError
+from persondata.errors import ConflictError, SystemFailure
 from persondata.retention import repository
 from persondata.retention.expiry import instant
 from persondata.retention.keys import collect_key_ids, shred_unreferenced
 from persondata.retention.models import RetentionBatch, RetentionRun
-from persondata.retention.planner import Engine, Plan, plan
-from persondata.retention.scan import DEFERRED, Group, TableScan
+from persondata.retention.planner import DEFERRED, Engine, Plan, plan
+from persondata.retention.scan import Group, TableScan
 from persondata.retention.settle import settle_pending
 
 TARGET_SECONDS = 0.5
@@ -158,7 +157,7 @@ class Runner:
         return report
 
     def _execute(self, run: RetentionRun, forecast: Plan, report: RunReport) -> None:
-        due = self.engine.deferred_due()
+        self._deferred(run)
         for rules in self.engine.tables():
             hold = self.engine.table_hold(rules)
             planned = sum(ln.rows for ln in forecast.lines
@@ -173,9 +172,6 @@ class Runner:
             scan = self.engine.scan(rules)
             scan.batch_size = self.batch_size
             self.progress.start(str(rules.ref), planned)
-            if rules.ref in due:
-                for groups in scan.deferred(due[rules.ref]):
-                    self._page(run, scan, groups, report)
             for groups in scan.pages(self.engine.as_of):
                 self._page(run, scan, groups, report)
                 scan.batch_size = self.batch_size
@@ -187,9 +183,6 @@ class Runner:
                     repository.bump_item(s, run.id, scan.rules.ref.system, scan.rules.ref.table,
                                          g.reason, "held", len(g.rows), 0)
                 self.progress.advance(len(g.rows))
-                continue
-            if g.action == "gone":
-                self._deferred_done(g, run)
                 continue
             self._batch(run, scan, g, report)
             self.progress.advance(len(g.rows))
@@ -232,14 +225,26 @@ class Runner:
                    details={"run": run.id, "batch": batch.id, "rule": g.reason, "rows": rows,
                             "deleted": counts.deleted, "anonymised": counts.anonymised,
                             "unchanged": counts.unchanged}, at=done_at)
-            if g.deferred_ids:
-                mark_deferred(s, g.deferred_ids, done_at, self.actor)
         self._key_ids |= key_ids
         self._maybe_crash("batch")
 
-    def _deferred_done(self, g: Group, run: RetentionRun) -> None:
-        with self.engine.state.transaction() as s:
-            mark_deferred(s, g.deferred_ids, self.clock(), self.actor)
+    def _deferred(self, run: RetentionRun) -> None:
+        """Deferred erasures whose legal hold has ended (persondata.dsr carries them out)."""
+        from persondata.dsr.deferred import carry_out_deferred
+
+        engine = self.engine
+        with engine.state.transaction() as s:
+            held = [d for d in dsr_due(s, engine) if engine.deferred_held(s, d)]
+            result = carry_out_deferred(s, engine.policy, hasher=engine.hasher, actor=self.actor,
+                                        now=engine.as_of, systems=engine.systems,
+                                        exclude=lambda d: engine.deferred_held(s, d) is not None)
+            for action, rows in (("delete", result.deleted), ("anonymise", result.anonymised),
+                                 ("held", result.still_held + len(held))):
+                if rows:
+                    repository.bump_item(s, run.id, "*", "*", DEFERRED, action, rows)
+            if result.failed:
+                raise SystemFailure("deferred erasures failed: " + "; ".join(
+                    f"{k}: {v}" for k, v in sorted(result.failed.items())))
 
     def _finish(self, run: RetentionRun, report: RunReport, error: str | None = None) -> None:
         now = self.clock()
@@ -266,20 +271,15 @@ class Runner:
 def _oldest(scan: TableScan, g: Group) -> datetime | None:
     ref = scan.query.oldest_anchor()
     name = next((n for n, r in scan.rules.anchors.items() if r == ref), None)
-    if name is None or g.reason == DEFERRED:
+    if name is None:
         return None
     values = [r.get(f"__a_{name}") for r in g.rows]
     found = [instant(v) for v in values if v is not None]
     return min(found) if found else None
 
 
-def mark_deferred(session: Session, ids: list[int], at: datetime, actor: str) -> None:
-    """Deferred erasures carried out; a subject's held-rows restriction ends with its last one."""
+def dsr_due(session: Session, engine: Engine) -> list[Any]:
+    """Deferred erasures due at the engine's as_of."""
     from persondata.dsr import repository as dsr_repository
-    from persondata.dsr.models import DeferredErasure
 
-    dsr_repository.mark_deferred_done(session, ids, at)
-    groups = set(session.scalars(select(DeferredErasure.group_id).where(DeferredErasure.id.in_(ids))))
-    for group in groups:
-        if dsr_repository.open_in_group(session, group) == 0:
-            dsr_repository.lift_group(session, group, at=at, by=actor)
+    return dsr_repository.due_deferred(session, engine.as_of.date())

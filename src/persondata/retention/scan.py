@@ -1,9 +1,9 @@
 """Finding what retention must do, table by table, page by page (shared by plan and run).
 
 Each page is one keyset-paginated SELECT in primary-key order; its rows are split into
-groups by reason (retention, consent withdrawn, opted out, deferred erasure) and action:
-`delete`, `anonymise` (the table anonymises, or a row is kept for its child rows) or
-`held` (a hold keeps it). Deferred erasures that are due are found by their row keys.
+groups by reason (retention, consent withdrawn, opted out) and action: `delete`,
+`anonymise` (the table anonymises, or a row is kept for its child rows) or `held` (a hold
+keeps it).
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ from persondata.retention.spec import TableRules
 from persondata.retention.subjects import SubjectLens
 
 BLOCKED = "__blocked"
-DEFERRED = "deferred erasure due"
 
 
 @dataclass
@@ -36,7 +35,6 @@ class Group:
     rows: list[dict[str, Any]] = field(default_factory=list)
     hold: RetentionHold | None = None
     subject: str | None = None
-    deferred_ids: list[int] = field(default_factory=list)
 
 
 @dataclass
@@ -134,35 +132,6 @@ class TableScan:
                 group = groups[key] = Group(reason, action, hold=v.hold)
             group.rows.append(row)
         return list(groups.values())
-
-    def deferred(self, due: Mapping[Any, tuple[int, str]]) -> Iterator[list[Group]]:
-        """Rows whose deferred erasure is due (key -> (deferred id, subject)), grouped per subject."""
-        keys = list(due)
-        for i in range(0, len(keys), 1000):
-            chunk = keys[i:i + 1000]
-            rows = self._fetch(self._select(self.query.pk.in_(chunk), True, None, None))
-            found = {r["__pk"] for r in rows}
-            groups: dict[tuple[str, str, int | None], Group] = {}
-            for row in rows:
-                dez_id, subject = due[row["__pk"]]
-                hold = self.lens.holds.subjects.get(subject) or self.lens.holds.on_subjects(
-                    self.lens.subjects_of(self.rules, row))
-                if hold is not None:
-                    action = "held"
-                elif self.rules.erasure.mode == "anonymise" or row.get(BLOCKED):
-                    action = "anonymise"
-                else:
-                    action = "delete"
-                key = (subject, action, hold.id if hold else None)
-                group = groups.get(key)
-                if group is None:
-                    group = groups[key] = Group(DEFERRED, action, hold=hold, subject=subject)
-                group.rows.append(_own(row, self.pk))
-                group.deferred_ids.append(dez_id)
-            gone = [due[k][0] for k in chunk if k not in found]
-            if gone:  # nothing left to erase: the rows went some other way
-                groups[("", "gone", None)] = Group(DEFERRED, "gone", deferred_ids=gone)
-            yield list(groups.values())
 
 
 def _own(row: Mapping[str, Any], pk: str) -> dict[str, Any]:

@@ -18,7 +18,6 @@ from persondata.audit.service import record
 from persondata.retention import repository
 from persondata.retention.models import RetentionBatch
 from persondata.retention.query import TableQuery
-from persondata.retention.scan import DEFERRED
 
 if TYPE_CHECKING:
     from persondata.retention.planner import Engine
@@ -45,8 +44,6 @@ def _committed(engine: Engine, batch: RetentionBatch) -> bool | None:
 
 def settle_pending(engine: Engine, actor: str, clock: Callable[[], datetime]) -> tuple[int, set[str]]:
     """Close every pending batch; returns (batches found done, vault key ids they touched)."""
-    from persondata.retention.runner import mark_deferred
-
     with engine.state.transaction() as s:
         pending = repository.pending_batches(s)
     done = 0
@@ -64,11 +61,6 @@ def settle_pending(engine: Engine, actor: str, clock: Callable[[], datetime]) ->
             record(s, actor=actor, action=f"retention.{batch.action}", target=f"{batch.system}.{batch.table}",
                    details={"run": batch.run_id, "batch": batch.id, "rule": batch.rule, "rows": batch.rows,
                             "recovered": True}, at=now)
-            if batch.rule == DEFERRED and batch.keys:
-                from persondata.dsr import repository as dsr_repository
-
-                found = dsr_repository.deferred_for_rows(s, batch.system, batch.table, list(batch.keys))
-                mark_deferred(s, [d.id for d in found], now, actor)
         done += 1
         key_ids |= set(batch.key_ids or [])
     return done, key_ids
