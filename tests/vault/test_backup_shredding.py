@@ -89,3 +89,73 @@ def test_backup_ciphertext_is_undecryptable_after_shred(tmp_path: Path, settings
     for f in tmp_path.glob("state.db*"):
         assert wrapped_before not in f.read_bytes(), f"{f.name} still holds the wrapped key"
     state.dispose()
+
+
+POLICY = """
+version: 1
+controller: {name: SMS ApS, country: DK, email: privacy@sms.example}
+purposes:
+  account: {name: Accounts, basis: contract, retention: 3 months after account_terminated}
+  sms_by_email: {name: SMS by e-mail, basis: contract, retention: 3 days after received_at}
+systems:
+  gateway:
+    url: "URL"
+    tables:
+      account:
+        primary_key: id
+        identities: {email: email}
+        purposes: [account]
+        anchors: {account_terminated: terminated_at}
+        fields: {email: user.contact.email}
+      sms_email:
+        primary_key: id
+        belongs_to: {account_id: account.id}
+        purposes: [sms_by_email]
+        anchors: {received_at: received_at}
+        fields:
+          body: {category: user.content.private, encrypted: true, erasure: delete}
+"""
+
+
+def test_erasure_request_shreds_the_subjects_key(tmp_path: Path, settings: Settings) -> None:
+    """`dsr erase` destroys the subject's data keys: the backup copy of their messages is noise."""
+    import yaml
+
+    from persondata.db.migrate import upgrade
+    from persondata.dsr.erase import erase
+    from persondata.policy.model import Policy
+
+    url = f"sqlite:///{tmp_path / 'company.db'}"
+    policy = Policy.model_validate(yaml.safe_load(POLICY.replace("URL", url)))
+    state = Database(f"sqlite:///{tmp_path / 'state.db'}")
+    upgrade(state)
+    hasher = Hasher(settings.hash_key)
+    alice = make_identity("email", "alice@example.dk")
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("CREATE TABLE account (id INTEGER PRIMARY KEY, email TEXT, "
+                             "terminated_at DATETIME)"))
+        conn.execute(sa.text("CREATE TABLE sms_email (id INTEGER PRIMARY KEY, account_id INTEGER, body TEXT, "
+                             "received_at DATETIME)"))
+        conn.execute(sa.text("INSERT INTO account VALUES (1, 'alice@example.dk', NULL)"))
+    with state.transaction() as s, engine.begin() as conn:
+        token = Vault(s, settings).encrypt(hasher.hash(alice), "Alice: the door code is 4711", now=T0)
+        conn.execute(sa.text("INSERT INTO sms_email VALUES (1, 1, :b, '2025-05-01 09:00:00')"), {"b": token})
+    engine.dispose()
+    backup = tmp_path / "backup.db"
+    shutil.copyfile(tmp_path / "company.db", backup)
+    with state.transaction() as s:
+        wrapped = s.scalars(sa.select(VaultKey.wrapped)).one()
+        result = erase(s, policy, [alice], hasher=hasher, actor="test", now=T0)
+    assert result.keys_shredded == 1 and result.totals["deleted"] == 2
+    state.dispose()  # what the CLI does at exit: the last connection folds the WAL away
+    old = sa.create_engine(f"sqlite:///{backup}")
+    with old.connect() as conn:
+        backed_up = conn.execute(sa.text("SELECT body FROM sms_email")).scalar_one()
+    old.dispose()
+    with state.transaction() as s, pytest.raises(KeyShredded):
+        Vault(s, settings).decrypt(None, backed_up)
+    assert _everything_persondata_holds(state, settings) == []
+    state.dispose()
+    for f in tmp_path.glob("state.db*"):
+        assert wrapped is not None and wrapped not in f.read_bytes()

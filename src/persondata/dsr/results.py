@@ -164,6 +164,7 @@ class ErasureResult(Out):
     systems: list[SystemStatus]
     held: list[HeldRow] = Field(default_factory=list)
     deferred_recorded: int = 0
+    keys_shredded: int = 0  # vault data keys destroyed (crypto-shredding)
     notify: list[RecipientOut] = Field(default_factory=list)
     totals: dict[str, int] = Field(default_factory=dict)
 

@@ -132,6 +132,26 @@ def _audit(session: Session, actor: str, subject: str | None, ids: list[str], re
            details={"keys": len(ids), "key_ids": ids[:50], "reason": reason}, at=at)
 
 
+def shred_subjects(session: Session, subject_hashes: Iterable[str], *, actor: str,
+                   now: datetime | None = None, reason: str = "erasure") -> int:
+    """Destroy every data key of the given subjects (needs no master key); returns how many."""
+    at = now or utcnow()
+    total = 0
+    for subject in dict.fromkeys(subject_hashes):
+        ids = repository.shred_subject(session, subject, at)
+        if ids:
+            _audit(session, actor, subject, ids, reason, at)
+            total += len(ids)
+    return total
+
+
+def uses_vault(policy: object) -> bool:
+    """True when the policy's data map declares any field `encrypted: true`."""
+    systems = getattr(policy, "systems", {})
+    return any(t.field_spec(c).encrypted for sy in systems.values() for t in sy.tables.values()
+               for c in t.fields)
+
+
 def is_token(value: object) -> bool:
     """True when a value looks like a vault token."""
     return crypto.key_id_of(value) is not None
