@@ -42,6 +42,23 @@ def run(policy: Policy, settings: Settings, state: Database, *, as_of: datetime 
                       crash_at=crash_at).run()
 
 
+def run_deferred_erasures(state: Database, policy: Policy, *, now: datetime | None = None,
+                          actor: str = "retention", settings: Settings | None = None,
+                          env: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Carry out the deferred erasures due now, leaving what a DPO hold covers (for the job queue)."""
+    from persondata.dsr.deferred import carry_out_deferred
+    from persondata.settings import load_settings
+
+    settings = settings or load_settings()
+    when = instant(now or utcnow())
+    with _systems(policy, env, None) as sy:
+        engine = Engine(policy, settings, state, sy, when)
+        with state.transaction() as s:
+            result = carry_out_deferred(s, policy, hasher=engine.hasher, actor=actor, now=when, systems=sy,
+                                        exclude=lambda d: engine.deferred_held(s, d) is not None)
+    return result.model_dump(mode="json")
+
+
 def runs(state: Database, limit: int = 20) -> list[dict[str, Any]]:
     """The newest runs with their totals."""
     with state.transaction() as s:
