@@ -153,7 +153,8 @@ def build_company(url: str) -> None:
         ])
         conn.execute(line.insert(), [
             {"id": i, "invoice_id": inv, "card_last4": last4}
-            for i, inv, last4 in [(1, 1, "1111"), (2, 2, "1111"), (3, 3, "2222"), (4, 3, "2222")]
+            for i, inv, last4 in [(1, 1, "1111"), (2, 2, "1111"), (3, 3, "2222"), (4, 3, "2222"),
+                                  (5, None, "9999")]  # an orphan line: a record, no person
         ])
         # enquiries: 6 rows from 3 distinct addresses (one also a customer)
         # SQLite keeps no offset: store its naive timestamps in local time (as apps there do).

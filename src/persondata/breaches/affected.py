@@ -236,7 +236,8 @@ def _owner_key(conn: Connection, policy: Policy, system: str, name: str, spec: T
         if parent_spec.identities or not parent_spec.belongs_to:
             return source, fk, f"{system}.{parent}", " → ".join(path)
         parent_table = _reflect(conn, system, parent, cache)
-        source = source.join(parent_table, fk == _column(parent_table, system, parent, parent_col))
+        # outer: a row whose owner is missing still counts as a record (not as a person)
+        source = source.outerjoin(parent_table, fk == _column(parent_table, system, parent, parent_col))
         current, current_spec, current_table = parent, parent_spec, parent_table
     raise InputError(f"{system}.{name}: belongs_to chain longer than {MAX_HOPS} tables (a cycle?)")
 

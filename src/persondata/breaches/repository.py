@@ -49,5 +49,4 @@ def add_event(session: Session, case: BreachCase, *, at: datetime, actor: str, a
     """Append one entry to a case's timeline."""
     event = BreachEvent(case=case, at=at, actor=actor, action=action, changes=changes, note=note)
     session.add(event)
-    session.flush()
     return event

@@ -111,7 +111,7 @@ def print_case(c: _context.CliContext, view: CaseView, opened: bool = False) -> 
         state = f"[{style}]{d.state}[/{style}]" if style else d.state
         due = d.due_local if d.required or d.done_at else "-"
         done = f"done {show(d.done_at, zone)}" if d.done_at else d.note
-        out.print(f"  {d.kind:<18}{d.rule:<20}{due:<26}{state}" + (f"  ({done})" if done else ""),
+        out.print(f"  {d.kind:<18}{d.rule:<20}{due:<26}{state}" + (f"  {done}" if done else ""),
                   highlight=False)
     if not opened:
         out.print("timeline:", highlight=False)

@@ -9,7 +9,7 @@ from typing import Any
 
 import jinja2
 
-from persondata.breaches.authority import authority_for
+from persondata.authorities import authority_for
 from persondata.breaches.deadlines import authority_deadline, late_by
 from persondata.breaches.drafts.words import (
     DISCOVERY,
@@ -24,6 +24,7 @@ from persondata.breaches.drafts.words import (
 from persondata.breaches.models import BreachCase
 from persondata.breaches.times import controller_zone, span
 from persondata.errors import InputError
+from persondata.i18n.describe import registration_label
 from persondata.policy.model import Policy
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -62,8 +63,8 @@ def draft_context(case: BreachCase, policy: Policy, lang: str, now: datetime) ->
             "email": (contact.email if contact and contact.email else controller.email),
             "phone": (contact.phone if contact and contact.phone else controller.phone),
         },
-        "authority": authority_for(case.country),
-        "channel": authority_for(case.country).breach_channel[lang],
+        "authority": authority_words(case.country, lang),
+        "registration_label": registration_label(case.country, lang),
         "aware": when(case.aware_at, zone, lang),
         "occurred": when(case.occurred_at, zone, lang) if case.occurred_at else None,
         "deadline": when(authority_deadline(case.aware_at), zone, lang),
@@ -78,6 +79,22 @@ def draft_context(case: BreachCase, policy: Policy, lang: str, now: datetime) ->
         "systems": list(case.systems),
         "unknown": UNKNOWN[lang],
         "today": when(now, zone, lang),
+    }
+
+
+def authority_words(country: str, lang: str) -> dict[str, str]:
+    """The supervisory authority of the country: name, contact line and breach reporting channel."""
+    found = authority_for(country)
+    address = ", ".join(found.postal_address)
+    reach = [x for x in (found.website, found.email, found.phone) if x]
+    channel = found.breach
+    return {
+        "name": found.name_in(lang),
+        "contact": " · ".join(x for x in (address, found.email, found.phone) if x) or found.website,
+        "reach": ", ".join(reach),
+        "channel": channel.name_in(lang) if channel else found.website,
+        "channel_url": channel.url if channel else found.website,
+        "channel_note": channel.note_in(lang) if channel else "",
     }
 
 

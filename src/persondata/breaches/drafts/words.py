@@ -52,14 +52,10 @@ def number(value: int | None, lang: str) -> str:
 
 
 def category_label(key: str, lang: str, policy: Policy) -> str:
-    """A data category's name in the language (the policy's own names first)."""
-    try:
-        from persondata.policy.taxonomy import category_name
-    except ImportError:  # the taxonomy module is optional here
-        if key in policy.categories:
-            return text_in(policy.categories[key].name, lang)
-        return key
-    return category_name(key, lang, policy)
+    """A data category's name in the language (the policy's own names first), Art. 9/10 marked."""
+    from persondata.i18n.describe import category_label as _label
+
+    return _label(policy, key, lang)
 
 
 def subject_kinds(policy: Policy, tables: list[str], lang: str) -> list[str]:
