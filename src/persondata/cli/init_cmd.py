@@ -61,12 +61,11 @@ def init(ctx: typer.Context,
         c.out.print(f"copied the example '{example}' into {directory}/: {', '.join(examples.FILES)}",
                     highlight=False)
         c.out.print("next:", highlight=False)
-        url = f"sqlite:///{(directory / 'company.db').as_posix()}"
-        exports = " ".join(f"{v}={url}" for v in env)
-        c.out.print(f"  export {exports}", highlight=False, soft_wrap=True)
-        c.out.print(f"  python {directory / 'build_db.py'}        # a synthetic company database",
-                    highlight=False)
-        c.out.print(f"  persondata -p {directory / 'privacy.yaml'} validate", highlight=False)
+        if directory.resolve() != Path.cwd().resolve():
+            c.out.print(f"  cd {directory}", highlight=False)
+        c.out.print(f"  export {' '.join(f'{v}=sqlite:///company.db' for v in env)}", highlight=False)
+        c.out.print("  python build_db.py        # a synthetic company database", highlight=False)
+        c.out.print("  persondata validate", highlight=False)
 
     c.emit(data, human)
 

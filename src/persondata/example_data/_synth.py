@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import phonenumbers
-from sqlalchemy import Engine, MetaData, Table, create_engine, text
+from sqlalchemy import Engine, MetaData, Table, create_engine, event, inspect, text
 from stdnum.dk import cvr as dk_cvr
 from stdnum.no import orgnr as no_orgnr
 
@@ -90,6 +90,7 @@ class Synth:
         self._emails: set[str] = set()
         self._phones: set[str] = set()
         self._numbers: set[str] = set()
+        self._pool: list[str] = []
 
     def chance(self, p: float) -> bool:
         """True with probability p."""
@@ -149,6 +150,12 @@ class Synth:
         if style == "spaced":
             return f"+{code} {digits[0:2]} {digits[2:4]} {digits[4:6]} {digits[6:8]}"
         return f"+{code}{digits}"
+
+    def other_phone(self) -> str:
+        """A number people call or text (a counterparty): drawn from a pool of 300, reused."""
+        if not self._pool:
+            self._pool = [self.phone() for _ in range(300)]
+        return str(self.pick(self._pool))
 
     def mixed_phone(self) -> str:
         """A phone number in the spelling people type: mostly E.164, some national or spaced."""
@@ -214,12 +221,38 @@ def day(moment: datetime) -> date:
 
 
 def engine_for(url: str) -> Engine:
-    """An engine for a company database URL (SQLite, PostgreSQL, MariaDB...)."""
-    return create_engine(url, future=True)
+    """An engine for a company database URL (SQLite, PostgreSQL, MariaDB...).
+
+    On SQLite the build skips fsync (PRAGMA synchronous=OFF): it is a synthetic database
+    written once, and each DDL statement would otherwise sync the file.
+    """
+    engine = create_engine(url)
+    if engine.dialect.name == "sqlite":
+
+        @event.listens_for(engine, "connect")
+        def _no_sync(dbapi_connection: Any, _record: Any) -> None:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA synchronous=OFF")
+            cursor.close()
+
+    return engine
 
 
 def recreate(engine: Engine, metadata: MetaData) -> None:
-    """Drop the example's own tables if they exist, then create them with their indexes."""
+    """Drop the example's own tables if they exist, then create them with their indexes.
+
+    Refuses (ValueError) when a table that is not the example's references one of its tables:
+    each example wants a database of its own.
+    """
+    existing = inspect(engine)
+    ours = set(metadata.tables)
+    for name in existing.get_table_names():
+        if name in ours:
+            continue
+        for fk in existing.get_foreign_keys(name):
+            if fk.get("referred_table") in ours:
+                raise ValueError(f"table {name!r} in this database is not part of the example and refers to "
+                                 f"{fk['referred_table']!r}; build the example in an empty database")
     metadata.drop_all(engine, checkfirst=True)
     metadata.create_all(engine)
 

@@ -193,7 +193,7 @@ def build(url: str, *, customers: int = 50, seed: int = 1, now: datetime | None 
                     "call_record",
                     phone_user_id=uid,
                     a_number=person["phone"],
-                    b_number=s.phone()
+                    b_number=s.other_phone()
                     if dest == "DK"
                     else f"+{s.rng.randint(30, 49)}{s.rng.randint(10**7, 10**8)}",
                     started_at=started.replace(microsecond=0),

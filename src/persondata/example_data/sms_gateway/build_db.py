@@ -204,8 +204,8 @@ def build(url: str, *, customers: int = 50, seed: int = 1, now: datetime | None 
         count = 30 if p is people[0] else s.rng.randint(0, 40)
         for i in range(count):
             sent = active_from + timedelta(seconds=span * (i + s.rng.random()) / max(count, 1))
-            add("sms_log", account_id=aid, sender=p["company"][:11], recipient=s.phone(), body=_message(s),
-                sent_at=sent.replace(microsecond=0),
+            add("sms_log", account_id=aid, sender=p["company"][:11], recipient=s.other_phone(),
+                body=_message(s), sent_at=sent.replace(microsecond=0),
                 status=s.pick(["delivered", "delivered", "delivered", "failed", "pending"]),
                 no_logging=p["opt_out"])
         if p["terminated"] is None:
@@ -213,11 +213,11 @@ def build(url: str, *, customers: int = 50, seed: int = 1, now: datetime | None 
                 received = at - timedelta(days=i + s.rng.random()) if p is people[0] else s.ago(7)
                 body = _message(s)
                 token = encrypt(p["email"], body, received) if encrypt else s.fake_ciphertext()
-                add("sms_email", account_id=aid, from_address=p["email"], to_number=s.phone(),
+                add("sms_email", account_id=aid, from_address=p["email"], to_number=s.other_phone(),
                     body_ciphertext=token, received_at=received)
         if s.chance(0.2):
             for _ in range(s.rng.randint(1, 6)):
-                add("premium_charge", account_id=aid, msisdn=s.phone(),
+                add("premium_charge", account_id=aid, msisdn=s.other_phone(),
                     amount=Decimal(s.pick(["5.00", "10.00", "25.00", "50.00"])),
                     charged_at=s.after(active_from, 180))
         month = p["created"].replace(day=1, hour=0, minute=0, second=0) + timedelta(days=32)
