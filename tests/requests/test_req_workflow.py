@@ -168,23 +168,30 @@ def test_expired_code_and_a_new_code_invalidates_the_old(state_db: Database, mak
         assert len(mails) == 3  # one mail per code, each with its own key
 
 
-@pytest.mark.parametrize("frm", list(State))
-def test_every_refused_transition_names_the_state(frm: State, state_db: Database, make_ctx) -> None:
+def test_every_transition_and_every_refused_one(state_db: Database, make_ctx) -> None:
     rid = _open(state_db, make_ctx)
-    with state_db.transaction() as s:
-        req = load(s, rid, for_update=True)
-        req.state = frm.value
-    for to in State:
-        with state_db.transaction() as s:
-            req = load(s, rid, for_update=True)
-            if to in TRANSITIONS[frm]:
-                move(s, make_ctx(T0), req, to, "test")
-                assert req.state == to.value
+    allowed_seen = refused_seen = 0
+    for frm in State:
+        for to in State:
+            with state_db.transaction() as s:
+                req = load(s, rid, for_update=True)
                 req.state = frm.value
-                continue
-            refused = f"request {rid} is {frm.value}; it cannot become {to.value}"
-            with pytest.raises(ConflictError, match=refused):
-                move(s, make_ctx(T0), req, to, "test")
+                if to in TRANSITIONS[frm]:
+                    move(s, make_ctx(T0), req, to, "test")
+                    assert req.state == to.value
+                    allowed_seen += 1
+                    continue
+                refused = f"request {rid} is {frm.value}; it cannot become {to.value}"
+                with pytest.raises(ConflictError, match=refused):
+                    move(s, make_ctx(T0), req, to, "test")
+                assert req.state == frm.value
+                refused_seen += 1
+    assert (allowed_seen, refused_seen) == (8, 28)
+    with state_db.transaction() as s:  # each allowed move is on the timeline and in the audit log
+        moves = [e for e in repository.events(s, rid) if e.action == "test"]
+        assert len(moves) == 8
+        audited = s.scalars(select(AuditEntry).where(AuditEntry.action == "request.test")).all()
+        assert len(audited) == 8
 
 
 def test_extension_before_and_after_the_first_deadline(state_db: Database, make_ctx) -> None:

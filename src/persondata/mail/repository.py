@@ -63,3 +63,9 @@ def mark(session: Session, message_id: int, status: str, *, error: str | None = 
         msg.message_id = message_header
     if wipe_secret:
         msg.secret = None
+
+
+def unsent(session: Session) -> Sequence[OutboxMessage]:
+    """Every message not (yet) sent, oldest first."""
+    q = select(OutboxMessage).where(OutboxMessage.status != "sent").order_by(OutboxMessage.id)
+    return session.scalars(q).all()

@@ -26,8 +26,9 @@ LETTER_KINDS = ("receipt", "completion", "extension", "rejection")
 def context_for(policy: Policy, req: SubjectRequest, kind: str) -> dict[str, Any]:
     """The template context of one kind of letter for a request."""
     c = policy.controller
+    contact = policy.rights.contact if policy.rights.contact and "@" in policy.rights.contact else None
     ctx: dict[str, Any] = {
-        "controller": {"name": c.name, "email": policy.rights.contact or c.email,
+        "controller": {"name": c.name, "email": contact or c.email,
                        "address": c.address or "", "country": c.country},
         "request": {"id": req.id, "type": req.type, "channel": req.channel,
                     "received": local_date(req.received_at, c.country).isoformat(),

@@ -131,6 +131,23 @@ def _language(ctx: Ctx, lang: str | None) -> str:
     return code
 
 
+def _check_details(ctx: Ctx, rtype: str, details: dict[str, Any]) -> None:
+    if rtype == RequestType.rectification and not details.get("set"):
+        raise InputError("a rectification needs what to correct: --set FIELD=VALUE (e.g. "
+                         "--set user.contact.email=new@example.dk)")
+    if rtype == RequestType.objection:
+        purpose = details.get("purpose")
+        if not purpose:
+            raise InputError("an objection names the purpose objected to: --purpose KEY")
+        if purpose not in ctx.policy.purposes:
+            raise InputError(f"unknown purpose {purpose!r}; the policy has: {', '.join(ctx.policy.purposes)}")
+    if rtype == RequestType.consent_withdrawal:
+        unknown = [p for p in details.get("purposes", []) if p not in ctx.policy.consent_purposes()]
+        if unknown:
+            raise InputError(f"not consent purposes of the policy: {', '.join(unknown)}; consent purposes: "
+                             f"{', '.join(ctx.policy.consent_purposes()) or 'none'}")
+
+
 def required_verification(policy: Policy, request_type: str, contact_email: str | None) -> str:
     """none, email_code or manual: the policy's choice per type, else a code when there is an e-mail."""
     chosen = policy.rights.verification.get(request_type)
@@ -144,6 +161,7 @@ def open_request(session: Session, ctx: Ctx, new: NewRequest) -> SubjectRequest:
     rtype = parse_choice(RequestType, new.type, "request type")
     channel = parse_choice(Channel, new.channel, "channel")
     identities = _identities(ctx, new.identities)
+    _check_details(ctx, rtype, new.details)
     received = new.received_at or ctx.now
     if received.tzinfo is None:
         raise InputError("the received time needs a timezone")
@@ -162,7 +180,7 @@ def open_request(session: Session, ctx: Ctx, new: NewRequest) -> SubjectRequest:
     req = SubjectRequest(
         type=rtype, state=State.received.value, channel=channel, language=_language(ctx, new.language),
         identities=[{"kind": i.kind, "value": i.value} for i in identities],
-        subject_hash=ctx.hasher.hash(identities[0]), contact_email=contact, details=dict(new.details),
+        subject_hash=ctx.hasher.hash(sorted(identities)[0]), contact_email=contact, details=dict(new.details),
         received_at=received, due_on=due, original_due_on=due, extended=False, extension_months=0,
         verification=method, created_by=ctx.actor, created_at=ctx.now, updated_at=ctx.now,
     )
