@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Generator, Sequence
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import Table, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from persondata.audit.chain import format_at
@@ -14,6 +14,7 @@ from persondata.audit.models import AuditEntry
 # pg_advisory_xact_lock key: "persondata audit chain" folded into a signed 64-bit integer.
 CHAIN_LOCK_KEY = 0x70645F6175646974
 
+ENTRY = cast(Table, AuditEntry.__table__)
 STREAM_COLUMNS = (AuditEntry.id, AuditEntry.at, AuditEntry.actor, AuditEntry.action,
                   AuditEntry.subject, AuditEntry.target, AuditEntry.details,
                   AuditEntry.prev_hash, AuditEntry.hash)
@@ -40,7 +41,7 @@ def head(session: Session) -> tuple[int, str] | None:
 def insert_entries(session: Session, rows: Sequence[dict[str, Any]]) -> None:
     """Insert fully formed entries (ids and hashes already computed)."""
     if rows:
-        session.execute(insert(AuditEntry), list(rows))
+        session.connection().execute(insert(ENTRY), list(rows) if len(rows) > 1 else rows[0])
 
 
 def count(session: Session) -> int:

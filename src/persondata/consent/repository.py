@@ -4,23 +4,28 @@ from __future__ import annotations
 
 from collections.abc import Collection, Generator, Iterable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, insert, or_, select
+from sqlalchemy import Table, and_, insert, or_, select
 from sqlalchemy.orm import Session
 
 from persondata.consent.models import ConsentEvent, ConsentState, Suppression
 
 CHUNK = 1000  # at most this many keys per IN (...)
+EVENT = cast(Table, ConsentEvent.__table__)
+STATE = cast(Table, ConsentState.__table__)
+SUPPRESSION = cast(Table, Suppression.__table__)
 
 
 def insert_events(session: Session, rows: Sequence[dict[str, Any]]) -> list[int]:
     """Append events; returns their ids in the order given."""
     if not rows:
         return []
-    result = session.execute(
-        insert(ConsentEvent).returning(ConsentEvent.id, sort_by_parameter_order=True), list(rows)
-    )
+    table = EVENT
+    if len(rows) == 1:  # the common case: one event, one plain INSERT ... RETURNING
+        return [session.connection().execute(insert(table).returning(table.c.id), rows[0]).scalar_one()]
+    result = session.connection().execute(
+        insert(table).returning(table.c.id, sort_by_parameter_order=True), list(rows))
     return [r[0] for r in result]
 
 
@@ -37,21 +42,21 @@ def upsert_states(session: Session, rows: Sequence[dict[str, Any]]) -> None:
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-        stmt = pg_insert(ConsentState)
+        stmt = pg_insert(STATE)
     elif dialect == "sqlite":
         from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-        stmt = sqlite_insert(ConsentState)
+        stmt = sqlite_insert(STATE)
     else:  # persondata's state runs on SQLite or PostgreSQL
         raise NotImplementedError(f"consent state on {dialect}")
-    ex = stmt.excluded
-    newer = or_(ex.at > ConsentState.at, and_(ex.at == ConsentState.at, ex.event_id > ConsentState.event_id))
+    ex, t = stmt.excluded, STATE.c
+    newer = or_(ex.at > t.at, and_(ex.at == t.at, ex.event_id > t.event_id))
     stmt = stmt.on_conflict_do_update(
-        index_elements=[ConsentState.purpose, ConsentState.subject],
+        index_elements=[t.purpose, t.subject],
         set_={"granted": ex.granted, "at": ex.at, "event_id": ex.event_id},
         where=newer,
     )
-    session.execute(stmt, list(rows))
+    session.connection().execute(stmt, list(rows) if len(rows) > 1 else rows[0])
 
 
 def state(session: Session, subject: str, purpose: str) -> ConsentState | None:
@@ -170,7 +175,7 @@ def suppression(session: Session, subject: str) -> Suppression | None:
 
 def add_suppression(session: Session, row: dict[str, Any]) -> None:
     """Put a subject on the suppression list."""
-    session.execute(insert(Suppression), [row])
+    session.connection().execute(insert(SUPPRESSION), [row])
 
 
 def granted_pairs(session: Session, subject: str, purposes: Collection[str]) -> list[str]:
