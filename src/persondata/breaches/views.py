@@ -34,7 +34,7 @@ def deadlines_of(case: BreachCase, settings: BreachSettings) -> list[Deadline]:
 def deadline_view(deadline: Deadline, country: str, now: datetime) -> DeadlineView:
     """A deadline for display and JSON."""
     zone = controller_zone(country)
-    left = deadline.remaining(now)
+    left = deadline.remaining(now) if deadline.required and deadline.done_at is None else None
     if deadline.due is None:
         due_local = "now" if deadline.required and deadline.done_at is None else "-"
     elif deadline.due_date is not None:
