@@ -195,3 +195,13 @@ def test_parse_time_local_offset_and_dst_edges() -> None:
     assert local_to_utc(datetime(2027, 1, 1, 0, 0), OSL) == datetime(2026, 12, 31, 23, 0, tzinfo=UTC)
     with pytest.raises(InputError, match="no time zone known"):
         controller_zone("US")
+
+
+def test_reporter_deadlines_run_from_the_report_not_the_awareness() -> None:
+    # The report arrived on Friday; the controller was aware (sure of a breach) on Tuesday.
+    facts = CaseFacts(country="DK", aware_at=at("2027-01-12T10:00"), discovery="external_reporter",
+                      reporter_contact="x@example.org", reported_at=at("2027-01-08T16:00"))
+    found = {d.kind: d for d in case_deadlines(facts)}
+    assert found["reporter_receipt"].due_date == date(2027, 1, 12)  # Monday, Tuesday
+    assert found["reporter_feedback"].due_date == date(2027, 1, 22)
+    assert found["authority"].due == at("2027-01-15T10:00")

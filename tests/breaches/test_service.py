@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -200,3 +201,17 @@ def test_many_cases_get_distinct_references(state_db: Database, policy: Policy) 
     assert refs == ["BR-0001", "BR-0002", "BR-0003"]
     with state_db.transaction() as s:
         assert s.query(BreachCase).count() == 3
+
+
+def test_the_policys_reporter_promises_set_the_deadlines(
+    state_db: Database, policy_factory: Callable[..., Policy],
+) -> None:
+    policy = policy_factory(reporter_receipt="1 business day", reporter_feedback="10 days")
+    with state_db.transaction() as s:
+        case = service.open_case(s, policy, new_case(), actor=ACTOR, now=AWARE)
+        view = views.full(case, policy.breaches, AWARE)
+    found = {d.kind: d for d in view.deadlines}
+    assert (found["reporter_receipt"].rule, str(found["reporter_receipt"].due_date)) == (
+        "1 business day", "2027-03-30")
+    assert (found["reporter_feedback"].rule, str(found["reporter_feedback"].due_date)) == (
+        "10 days", "2027-04-05")
