@@ -8,6 +8,7 @@ from sqlalchemy import create_engine, text
 
 from persondata.calendar import parse_duration
 from persondata.policy.loader import LoadedPolicy
+from persondata.policy.model import Strategy
 
 EXAMPLE = "agency-with-payments"
 
@@ -25,6 +26,8 @@ def test_contact_form_2_years_and_customers_5_years(example_policy: LoadedPolicy
 def test_only_last_4_card_digits_and_expiry(example_policy: LoadedPolicy, example_db: str) -> None:
     p = example_policy.policy
     assert p.purposes["card_reference"].retention == "until card_expiry"
+    invoice = p.systems["agency"].tables["invoice"].field_spec("card_number")
+    assert (invoice.erasure, invoice.keep_last) == (Strategy.mask, 4)  # kept for bookkeeping, masked
     engine = create_engine(example_db)
     try:
         with engine.connect() as conn:

@@ -43,6 +43,8 @@ def test_joint_and_independent_controllers_and_directory_services(example_policy
     assert p.recipients["parent_group"].role is Role.joint_controller
     assert p.recipients["operator_a"].role is Role.controller
     assert p.purposes["directory_services"].basis is Basis.legal_obligation
+    listing = p.systems["telephony"].tables["directory_listing"]
+    assert listing.purposes == ["directory_services"] and listing.opt_out_flag == "unlisted"
 
 
 def test_banner_ok_no_thanks(example_policy: LoadedPolicy) -> None:

@@ -8,7 +8,8 @@ country level only. Fixed people:
 - Jens Hansen <jens@tomrer-hansen.example>, +4540414243: a phone user whose data came via
   his employer Tømrer Hansen ApS (customer number 1000001); 40 calls over the last 8 months
   (older than 6 months: expired traffic data; older than 3 months: past network management);
-  listed in directory services; a support ticket closed 2 years ago (past 1 year: expired)
+  listed in directory services (unlisted numbers' listings expire at once); a support
+  ticket closed 2 years ago (past 1 year: expired)
   and one closed last month.
 - Mette Hansen <mette@tomrer-hansen.example>, +4522446688: the employer's contact person.
 - Anne Holm <anne@tomrer-hansen.example>, +4525262728: Jens's colleague at the same site
@@ -79,10 +80,17 @@ def metadata() -> MetaData:
           Column("name", String(200), nullable=True),
           Column("phone_number", String(64), nullable=True, index=True),
           Column("email", String(254), nullable=True, index=True),
-          Column("directory_listed", Boolean, nullable=False, default=True),
           Column("created_at", DateTime, nullable=False),
           Column("ended_at", DateTime, nullable=True, index=True),
           Column("restricted", Boolean, nullable=False, default=False))
+    Table("directory_listing", md,
+          Column("id", Integer, primary_key=True),
+          Column("phone_user_id", Integer, ForeignKey("phone_user.id"), nullable=False, index=True),
+          Column("listed_name", String(200), nullable=True),
+          Column("listed_number", String(64), nullable=True),
+          Column("listed_address", String(300), nullable=True),
+          Column("unlisted", Boolean, nullable=False, default=False, index=True),
+          Column("ended_at", DateTime, nullable=True, index=True))
     Table("call_record", md,
           Column("id", Integer, primary_key=True),
           Column("phone_user_id", Integer, ForeignKey("phone_user.id"), nullable=False, index=True),
@@ -178,9 +186,11 @@ def build(url: str, *, customers: int = 50, seed: int = 1, now: datetime | None 
         for person, joined, left in c["users"]:
             left = left or c["ended"]
             uid = add("phone_user", customer_id=cid, site_id=site_id, name=person["name"],
-                      phone_number=person["phone"], email=person["email"],
-                      directory_listed=s.chance(0.7) or n == 1, created_at=joined, ended_at=left,
+                      phone_number=person["phone"], email=person["email"], created_at=joined, ended_at=left,
                       restricted=False)
+            add("directory_listing", phone_user_id=uid, listed_name=person["name"],
+                listed_number=person["phone"], listed_address=f"{street}, {postcode} {city}",
+                unlisted=not (n == 1 or s.chance(0.7)), ended_at=left)
             last = left or at
             first = max(joined, last - timedelta(days=270))
             count = 40 if person is JENS else s.rng.randint(0, 60)
