@@ -58,7 +58,9 @@ def create_system_engine(url: str) -> Engine:
         parsed = parsed.set(drivername="postgresql+psycopg")
     elif parsed.drivername in ("mysql", "mariadb"):
         parsed = parsed.set(drivername=f"{parsed.drivername}+pymysql")
-    return sa.create_engine(parsed, pool_pre_ping=True)
+    # Optimistic disconnect handling: no ping before every checkout (a round trip per request);
+    # a connection found dead fails that request once and the pool reconnects for the next.
+    return sa.create_engine(parsed, pool_recycle=1800)
 
 
 def _python_type(col: sa.Column[Any]) -> type | None:
@@ -174,43 +176,85 @@ class SqlConnector:
             raise DataMapError(f"system {self.name}: table {table} needs a single-column primary key")
         return pk[0].name
 
+    def begin(self, *, write: bool = False) -> Tx:
+        """Open a transaction (read-only unless write); the caller commits, rolls back and closes it."""
+        return Tx(self, write)
+
     @contextmanager
     def connection(self, *, write: bool = False) -> Iterator[Connection]:
         """A SQLAlchemy connection in a transaction: read-only, or committed at the end when write."""
+        tx = Tx(self, write)
         try:
-            conn = self.engine.connect()
-        except OperationalError as exc:
-            raise SystemFailure(f"system {self.name}: cannot reach {self.describe()}: {exc.orig}") from exc
-        try:
-            if write:
-                conn = conn.execution_options(persondata_write=True)
-            elif self.dialect == "postgresql":
-                conn = conn.execution_options(postgresql_readonly=True)
-            if write:
-                with conn.begin():
-                    yield conn
-            else:
-                tx = conn.begin()
-                try:
-                    if self.dialect in ("mysql", "mariadb"):
-                        conn.exec_driver_sql("SET TRANSACTION READ ONLY")
-                    yield conn
-                finally:
-                    tx.rollback()  # a read never commits anything
+            yield tx.conn
+            tx.commit()
         except OperationalError as exc:
             raise SystemFailure(f"system {self.name}: {exc.orig}") from exc
         finally:
-            conn.close()
+            tx.close()
 
     @contextmanager
     def session(self, *, write: bool = False) -> Iterator[SqlSession]:
         """A ConnectorSession: read-only, or one transaction committed at the end when write."""
-        with self.connection(write=write) as conn:
-            yield SqlSession(self, conn)
+        tx = Tx(self, write)
+        try:
+            yield tx.session
+            tx.commit()
+        except OperationalError as exc:
+            raise SystemFailure(f"system {self.name}: {exc.orig}") from exc
+        finally:
+            tx.close()
 
     def dispose(self) -> None:
         """Close every pooled connection."""
         self.engine.dispose()
+
+
+class Tx:
+    """One open transaction on a system: use `.session`, then commit() (a read rolls back) and close()."""
+
+    def __init__(self, connector: SqlConnector, write: bool) -> None:
+        self.connector = connector
+        self.write = write
+        try:
+            conn = connector.engine.connect()
+        except OperationalError as exc:
+            raise SystemFailure(
+                f"system {connector.name}: cannot reach {connector.describe()}: {exc.orig}") from exc
+        try:
+            if write:
+                conn = conn.execution_options(persondata_write=True)
+            elif connector.dialect == "postgresql":
+                conn = conn.execution_options(postgresql_readonly=True)
+            self._tx = conn.begin()
+            if not write and connector.dialect in ("mysql", "mariadb"):
+                conn.exec_driver_sql("SET TRANSACTION READ ONLY")
+        except OperationalError as exc:
+            conn.close()
+            raise SystemFailure(f"system {connector.name}: {exc.orig}") from exc
+        self.conn = conn
+        self.session = SqlSession(connector, conn)
+
+    def commit(self) -> None:
+        """Commit a write; a read is rolled back (it never changes anything)."""
+        try:
+            if self.write:
+                self._tx.commit()
+            else:
+                self._tx.rollback()
+        except DBAPIError as exc:
+            raise SystemFailure(f"system {self.connector.name}: {exc.orig}") from exc
+
+    def rollback(self) -> None:
+        """Undo everything the transaction did."""
+        if self._tx.is_active:
+            self._tx.rollback()
+
+    def close(self) -> None:
+        """Roll back what is not committed and give the connection back to the pool."""
+        try:
+            self.rollback()
+        finally:
+            self.conn.close()
 
 
 class SqlSession:

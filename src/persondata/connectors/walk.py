@@ -19,7 +19,7 @@ addresses are matched lower-cased.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -164,8 +164,13 @@ def discover(
     expand: bool = True,
     systems: Collection[str] | None = None,
     parallel: bool = True,
+    session_for: Callable[[str], ConnectorSession] | None = None,
 ) -> Discovery:
-    """Find a subject's rows in every system: identities, ownership, expansion, references."""
+    """Find a subject's rows in every system: identities, ownership, expansion, references.
+
+    Each system is read in a read-only transaction, unless `session_for` hands out the
+    sessions to use (e.g. the write transactions an erasure then changes the rows in).
+    """
     requested = sorted(set(identities))
     state = _State(dm, {})
     for ident in requested:
@@ -179,7 +184,8 @@ def discover(
         def session_of(system: str) -> ConnectorSession:
             if system not in sessions:
                 conn: Connector = connector_for(system)
-                sessions[system] = stack.enter_context(conn.session(write=False))
+                sessions[system] = (session_for(system) if session_for is not None
+                                    else stack.enter_context(conn.session(write=False)))
                 for ref in dm.system_tables(system):
                     pks[ref] = conn.primary_key(ref.table)
             return sessions[system]

@@ -16,13 +16,14 @@ from __future__ import annotations
 import uuid
 from collections.abc import Collection, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy.orm import Session
 
 from persondata.connectors.graph import DataMap, TableRef
-from persondata.connectors.sql import Systems
+from persondata.connectors.protocol import ConnectorSession
+from persondata.connectors.sql import Systems, Tx
 from persondata.connectors.strategies import Counts, RowPlan, apply_rows
 from persondata.connectors.walk import discover
 from persondata.db.base import utcnow
@@ -57,20 +58,25 @@ def discover_identities(
         return discover(DataMap(policy), sy.get, ids, country=policy.controller.country).identities
 
 
-def apply_plan(sy: Systems, dm: DataMap, plan: ErasurePlan, system: str) -> dict[TableRef, Counts]:
-    """Write one system's plan in one transaction, children before parents."""
-    connector = sy.get(system)
+def apply_system(session: ConnectorSession, dm: DataMap, plan: ErasurePlan,
+                 system: str) -> dict[TableRef, Counts]:
+    """Write one system's part of a plan in the caller's transaction, children before parents."""
     counts: dict[TableRef, Counts] = {}
-    with connector.session(write=True) as s:
-        for ref in dm.erase_order(system):
-            tp = plan.tables.get(ref)
-            if tp is None:
-                continue
-            held = tp.held_keys()
-            if held and tp.restricted_flag:
-                s.update(ref.table, held, {tp.restricted_flag: True})
-            counts[ref] = apply_rows(s, ref.table, tp.row_plan)
+    for ref in dm.erase_order(system):
+        tp = plan.tables.get(ref)
+        if tp is None:
+            continue
+        held = tp.held_keys()
+        if held and tp.restricted_flag:
+            session.update(ref.table, held, {tp.restricted_flag: True})
+        counts[ref] = apply_rows(session, ref.table, tp.row_plan)
     return counts
+
+
+def apply_plan(sy: Systems, dm: DataMap, plan: ErasurePlan, system: str) -> dict[TableRef, Counts]:
+    """Write one system's part of a plan in a transaction of its own."""
+    with sy.get(system).session(write=True) as s:
+        return apply_system(s, dm, plan, system)
 
 
 def _table_out(tp: TablePlan, rp: RowPlan) -> TableErasureOut:
@@ -134,31 +140,41 @@ def erase(
     now = now or utcnow()
     dm = DataMap(policy)
     subject = subject_hash(hasher, ids)
-    with systems_for(policy, systems, env) as sy:
-        found = discover(dm, sy.get, ids, country=policy.controller.country, expand=expand)
+    with systems_for(policy, systems, env) as sy, ExitStack() as stack:
+        txs: dict[str, Tx] = {}
+
+        def session_for(system: str) -> ConnectorSession:
+            # Rows are found and changed in the same transaction of each system to be changed.
+            tx = sy.get(system).begin(write=not dry_run and (only is None or system in only))
+            stack.callback(tx.close)
+            txs[system] = tx
+            return tx.session
+
+        found = discover(dm, sy.get, ids, country=policy.controller.country, expand=expand,
+                         session_for=session_for)
         plan = plan_erasure(policy, dm, found, lambda ref: sy.get(ref.system).columns(ref.table),
                             today=now.date(), hasher=hasher)
         targets = [s for s in plan.systems() if only is None or s in only]
         statuses: dict[str, SystemStatus] = {}
-        counts: dict[str, dict[TableRef, Any]] = {}
         if not dry_run:
-            def run(system: str) -> tuple[str, dict[TableRef, Any] | str]:
+            def run(system: str) -> tuple[str, str | None]:
+                tx = txs[system]
                 try:
-                    return system, apply_plan(sy, dm, plan, system)
+                    apply_system(tx.session, dm, plan, system)
+                    tx.commit()
                 except PersondataError as exc:
+                    tx.rollback()
                     return system, str(exc)
+                return system, None
 
             if parallel and len(targets) > 1:
                 with ThreadPoolExecutor(max_workers=min(8, len(targets))) as pool:
                     outcomes = list(pool.map(run, targets))
             else:
                 outcomes = [run(s) for s in targets]
-            for system, outcome in outcomes:
-                if isinstance(outcome, str):
-                    statuses[system] = SystemStatus(system=system, status="failed", error=outcome)
-                else:
-                    counts[system] = outcome
-                    statuses[system] = SystemStatus(system=system, status="done")
+            for system, error in outcomes:
+                status = "failed" if error else "done"
+                statuses[system] = SystemStatus(system=system, status=status, error=error)
     for s in plan.systems():
         statuses.setdefault(s, SystemStatus(system=s, status="planned" if dry_run and s in targets
                                             else "skipped"))
@@ -200,11 +216,13 @@ def _shred_keys(session: Session, policy: Policy, hasher: Hasher, plan: ErasureP
 def _record_holds(session: Session, hasher: Hasher, plan: ErasurePlan, done: list[str], subject: str,
                   identities: Sequence[Identity], actor: str, request_ref: str | None, now: datetime) -> int:
     """Deferred erasures for held rows of the systems done, and the held_rows restriction."""
-    existing = repository.open_deferred(session, subject_hashes=[subject])
-    group = existing[0].group_id if existing else str(uuid.uuid4())
-    items = _deferred(plan, done, subject, group, request_ref, now)
+    items = _deferred(plan, done, subject, "", request_ref, now)
     if not items:
         return 0
+    existing = repository.open_deferred(session, subject_hashes=[subject])
+    group = existing[0].group_id if existing else str(uuid.uuid4())
+    for item in items:
+        item.group_id = group
     new, updated = repository.upsert_deferred(session, items)
     hashes = identity_hashes(hasher, identities)
     active = {r.identity_hash for r in repository.active_restrictions(session, hashes)
