@@ -6,12 +6,24 @@ company at conftest.NOW and `example_policy` loads privacy.yaml.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
 from sqlalchemy import create_engine, inspect, text
 
+from persondata import examples
+from persondata.db.engine import Database
+from persondata.db.migrate import upgrade
+from persondata.identity import Hasher, make_identity
 from persondata.policy.loader import LoadedPolicy
 from persondata.policy.model import Basis, Role
+from persondata.settings import load_settings
+from persondata.vault.crypto import KeyShredded
+from persondata.vault.service import Vault
 
 EXAMPLE = "sms-gateway"
+NOW = datetime(2025, 6, 15, 12, 0, tzinfo=UTC)
 
 
 def test_policy_validates(example_policy: LoadedPolicy) -> None:
@@ -76,3 +88,36 @@ def test_database_holds_160_characters_and_the_fixed_people(example_db: str) -> 
             assert tokens and all(t.startswith("pdv1:") for t in tokens)
     finally:
         engine.dispose()
+
+
+def test_sms_by_email_bodies_are_vault_tokens_that_shredding_destroys(tmp_path: Path) -> None:
+    """Built with a real vault: Jane's bodies decrypt until her keys are shredded, then never."""
+    state = Database(f"sqlite:///{tmp_path / 'state.db'}")
+    upgrade(state)
+    settings = load_settings()
+    hasher = Hasher(settings.hash_key)
+    url = f"sqlite:///{tmp_path / 'company.db'}"
+    try:
+        with state.transaction() as session:
+            vault = Vault(session, settings, rotate_after=timedelta(days=1))
+
+            def encrypt(email: str, body: str, at: datetime) -> str:
+                subject = hasher.hash(make_identity("email", email))
+                return vault.encrypt(subject, body, now=at.replace(tzinfo=UTC))
+
+            examples.build(EXAMPLE, url, customers=5, seed=1, now=NOW, encrypt=encrypt)
+        jane = hasher.hash(make_identity("email", "jane@madsen-el.example"))
+        engine = create_engine(url)
+        with engine.connect() as conn:
+            tokens = conn.execute(text("SELECT body_ciphertext FROM sms_email WHERE from_address = :e"),
+                                  {"e": "jane@madsen-el.example"}).scalars().all()
+        engine.dispose()
+        assert len(tokens) == 6
+        with state.transaction() as session:
+            vault = Vault(session, settings)
+            assert all(vault.decrypt_text(jane, t) for t in tokens)
+            assert vault.shred(jane) >= 1
+        with state.transaction() as session, pytest.raises(KeyShredded):
+            Vault(session, settings).decrypt_text(jane, tokens[0])
+    finally:
+        state.dispose()

@@ -67,9 +67,14 @@ def builder(name: str) -> Builder:
 
 
 def build(name: str, url: str, *, customers: int = 50, seed: int = 1,
-          now: datetime | None = None) -> dict[str, int]:
-    """Create and fill an example company's database at url; returns rows per table."""
-    return builder(name)(url, customers=customers, seed=seed, now=now)
+          now: datetime | None = None, **options: Any) -> dict[str, int]:
+    """Create and fill an example company's database at url; returns rows per table.
+
+    `options` go to the example's own build (sms-gateway takes `encrypt`).
+    """
+    module = importlib.import_module(f"persondata.example_data.{module_name(name)}.build_db")
+    counts: dict[str, int] = module.build(url, customers=customers, seed=seed, now=now, **options)
+    return counts
 
 
 def system_env_vars(name: str) -> list[str]:
