@@ -34,6 +34,20 @@ purposes:
     categories: [user.contact.email, user.name]
     recipients: [sms_partner]
     retention: 1 years after relationship_end
+  newsletter:
+    name: {da: Nyhedsbrev, en: Newsletter}
+    basis: consent
+    subjects: [customer]
+    categories: [user.contact.email]
+    retention: until consent withdrawn
+    consent: {withdraw: {da: Link i hvert nyhedsbrev, en: Link in every newsletter}, marketing: true}
+  statistics:
+    name: {da: Statistik, en: Statistics}
+    basis: legitimate_interest
+    interest: {da: At forbedre vores tjenester, en: To improve our services}
+    subjects: [customer]
+    categories: [user.contact.email]
+    retention: 1 years after relationship_end
 rights:
   verification: {erasure: email_code, access: email_code}
 systems:
@@ -44,7 +58,7 @@ SYSTEM = """  {name}:
       customer:
         primary_key: id
         identities: {{email: email}}
-        purposes: [service]
+        purposes: [service, newsletter, statistics]
         anchors: {{relationship_end: closed_at}}
         fields:
           email: {{category: user.contact.email, erasure: delete}}

@@ -131,3 +131,19 @@ def test_language_fallbacks_and_unknown_kind() -> None:
     assert mail_language(None) == "en"
     with pytest.raises(InputError, match="unknown message kind"):
         render("postcard", "da", {})
+
+
+def test_erasure_completion_names_shared_rows_and_holds_without_end() -> None:
+    summary = {"tables": [{"system": "crm", "table": "address", "deleted": 0, "anonymised": 0, "held": 0,
+                           "reported": 1},
+                          {"system": "crm", "table": "contact", "deleted": 1, "anonymised": 0, "held": 0,
+                           "reported": 0}],
+               "held": [{"system": "billing", "table": "invoice", "rows": 1, "until": None, "law": None}],
+               "recipients": []}
+    _, body = render("completion", "da", ctx("completion", summary=summary))
+    assert "deler med andre (for eksempel en fælles adresse), har vi ikke slettet: crm.address (1)" in body
+    assert "crm.address: 0 slettet" not in body  # nothing done there: not listed as erased
+    assert "billing.invoice: 1 registrering, slettes, når opbevaringspligten ophører" in body
+    _, body = render("completion", "en", ctx("completion", summary=summary))
+    assert "has not been erased: crm.address (1)" in body
+    assert "erased when the duty to keep it ends" in body
