@@ -141,7 +141,7 @@ def test_walkthrough_postgres_state_redis_worker(capsys: pytest.CaptureFixture[s
     try:
         end = time.monotonic() + 90
         while time.monotonic() < end:
-            code, shown, _ = cli("requests", "show", rid)
+            _, shown, _ = cli("requests", "show", rid)
             if isinstance(shown, dict) and shown["state"] == "completed" and len(smtp.messages) >= 3:
                 break
             assert worker.poll() is None, log.read_text()
@@ -177,7 +177,7 @@ def test_cli_queue_extension_rejection_letters(capsys: pytest.CaptureFixture[str
     assert code == 0, err
     assert isinstance(extended, dict) and extended["extended"] and extended["extension_months"] == 1
     out = tmp_path / "letter.txt"
-    code, letter, _ = cli("requests", "letter", rid, "extension", "-o", str(out))
+    code, _, _ = cli("requests", "letter", rid, "extension", "-o", str(out))
     assert code == 0 and "Reason: data in 3 systems" in out.read_text()
     code, _, err = cli("requests", "reject", rid, "--reason", "")
     assert code == 2 and "needs a reason" in err

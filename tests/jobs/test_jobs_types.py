@@ -109,7 +109,8 @@ def test_daily_reminder_is_sent_once_per_day(sqlite_db: Database, company: Compa
     ctx = env.ctx()
     with sqlite_db.transaction() as s:
         for received in (NOW - timedelta(days=40), NOW - timedelta(days=27), NOW - timedelta(days=2)):
-            open_request(s, ctx, NewRequest(type="access", identities=[f"email={JANE}"], received_at=received))
+            new = NewRequest(type="access", identities=[f"email={JANE}"], received_at=received)
+            open_request(s, ctx, new)
     assert tasks.send_reminders(env) == {"overdue": 1, "due_soon": 1, "sent": True}
     assert tasks.send_reminders(env)["sent"] is True  # queued again: same key, not sent again
     reminders = [m for m in smtp.messages if m["To"] == "privacy@nordlys.example"]
