@@ -67,6 +67,8 @@ class RetentionBatch(Base):
     rule: Mapped[str] = mapped_column(String(500), nullable=False)
     action: Mapped[str] = mapped_column(String(20), nullable=False)  # delete|anonymise
     keys: Mapped[list[Any] | None] = mapped_column(JSON, nullable=True)
+    key_lo: Mapped[Any] = mapped_column(JSON, nullable=True)  # a range batch: lo < key <= hi
+    key_hi: Mapped[Any] = mapped_column(JSON, nullable=True)
     key_ids: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)  # vault keys seen
     rows: Mapped[int] = mapped_column(Integer, nullable=False)
     status: Mapped[str] = mapped_column(String(20), nullable=False)  # pending|done|void

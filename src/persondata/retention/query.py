@@ -225,3 +225,18 @@ class TableQuery:
             if term.anchor is not None and term.anchor in self.rules.anchors:
                 return self.rules.anchors[term.anchor]
         return None
+
+
+def delete_keys(conn: sa.Connection, table: sa.Table, pk: sa.ColumnElement[Any], keys: list[Any]) -> int:
+    """Delete rows by key in one statement: `= ANY(array)` on PostgreSQL, `IN` chunks elsewhere."""
+    if not keys:
+        return 0
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import ARRAY
+
+        param = sa.bindparam("keys", value=keys, type_=ARRAY(pk.type))
+        return int(conn.execute(sa.delete(table).where(pk == sa.any_(param))).rowcount or 0)
+    done = 0
+    for i in range(0, len(keys), 1000):
+        done += int(conn.execute(sa.delete(table).where(pk.in_(keys[i:i + 1000]))).rowcount or 0)
+    return done

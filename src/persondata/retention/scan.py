@@ -37,6 +37,21 @@ class Group:
     subject: str | None = None
 
 
+@dataclass(frozen=True)
+class Range:
+    """Expired rows with lo < key <= hi (lo None: from the first key) that the clause selects."""
+
+    lo: Any
+    hi: Any
+    rows: int
+    where: sa.ColumnElement[bool]
+
+    def clause(self, pk: sa.ColumnElement[Any]) -> sa.ColumnElement[bool]:
+        """The rows of the range."""
+        upper = sa.and_(self.where, pk <= self.hi)
+        return upper if self.lo is None else sa.and_(upper, pk > self.lo)
+
+
 @dataclass
 class TableScan:
     """One table's query, its rules and the lens on its subjects."""
@@ -79,7 +94,9 @@ class TableScan:
     def _fetch(self, stmt: sa.Select[Any]) -> list[dict[str, Any]]:
         with self.connector.connection() as conn:
             try:
-                return [dict(r._mapping) for r in conn.execute(stmt)]
+                result = conn.execute(stmt)
+                names = list(result.keys())
+                return [dict(zip(names, r, strict=True)) for r in result.fetchall()]
             except DBAPIError as exc:
                 raise SystemFailure(f"system {self.rules.ref.system}: {exc.orig}") from exc
 
@@ -93,6 +110,35 @@ class TableScan:
             if not full:
                 stmt = stmt.add_columns(self.query.column(ref).label(f"__a_{name}"))
         return stmt
+
+    def fast(self, exact: bool) -> bool:
+        """True when whole key ranges can be deleted by the clause alone (no judging, no keys)."""
+        r = self.rules
+        return (exact and r.erasure.mode == "delete" and not r.children and not r.encrypted
+                and r.opt_out is None and not self.lens.holds.subjects
+                and self.query._from is self.query.table)
+
+    def ranges(self, as_of: datetime) -> Iterator[Range]:
+        """Key ranges of at most batch_size expired rows each, in key order (the fast path)."""
+        where, _ = self.clause(as_of)
+        if where is None:
+            return
+        after: Any = None
+        while True:
+            size = self.batch_size
+            page = self.query.select(where, full=False, after=after, limit=size).subquery()
+            stmt = sa.select(sa.func.count(), sa.func.max(page.c["__pk"]))
+            with self.connector.connection() as conn:
+                try:
+                    n, hi = conn.execute(stmt).one()
+                except DBAPIError as exc:
+                    raise SystemFailure(f"system {self.rules.ref.system}: {exc.orig}") from exc
+            if not n:
+                return
+            yield Range(after, hi, int(n), where)
+            after = hi
+            if n < size:
+                return
 
     def pages(self, as_of: datetime) -> Iterator[list[Group]]:
         """The table's expired rows as pages of groups (batch_size rows each), in key order."""
@@ -114,6 +160,12 @@ class TableScan:
     def split(self, rows: Sequence[dict[str, Any]], as_of: datetime, exact: bool) -> list[Group]:
         """Judge rows and group them by (reason, action)."""
         verdicts = self.lens.judge(self.rules, rows, as_of, exact)
+        if exact and not self.rules.children and self.rules.opt_out is None and not self.lens.holds.subjects:
+            action = "anonymise" if self.rules.erasure.mode == "anonymise" else "delete"
+            pk = self.pk
+            for row in rows:  # every row expired for the same reason: one group, no judging
+                row[pk] = row["__pk"]
+            return [Group(self.rules.rule_text(), action, list(rows))]
         groups: dict[tuple[str, str, int | None], Group] = {}
         for row, v in zip(rows, verdicts, strict=True):
             if not v.expired:

@@ -17,21 +17,28 @@ import sqlalchemy as sa
 from persondata.audit.service import record
 from persondata.retention import repository
 from persondata.retention.models import RetentionBatch
-from persondata.retention.query import TableQuery
+from persondata.retention.query import Subjectivity, TableQuery
 
 if TYPE_CHECKING:
     from persondata.retention.planner import Engine
 
 
-def _committed(engine: Engine, batch: RetentionBatch) -> bool | None:
+def _committed(engine: Engine, batch: RetentionBatch, as_of: datetime) -> bool | None:
     """True: the batch's company transaction committed; False: it did not; None: cannot tell."""
     rules = next((r for r in engine.rules
                   if (r.ref.system, r.ref.table) == (batch.system, batch.table)), None)
-    if rules is None or not batch.keys:
+    if rules is None or (not batch.keys and batch.key_hi is None):
         return None
     connector = engine.systems.get(batch.system)
     query = TableQuery(connector, rules)
-    where: sa.ColumnElement[bool] = query.pk.in_(list(batch.keys))
+    if batch.key_hi is not None:  # a range batch: did the rows of the range that had expired go?
+        gone, _ = query.expired(as_of, Subjectivity(consent=False, opt_outs=False, holds=False))
+        if gone is None:
+            return None
+        rng = sa.and_(gone, query.pk <= batch.key_hi)
+        where: sa.ColumnElement[bool] = rng if batch.key_lo is None else sa.and_(rng, query.pk > batch.key_lo)
+    else:
+        where = query.pk.in_(list(batch.keys or []))
     if batch.action == "anonymise":
         erased = query.erased()
         if erased is None:
@@ -46,10 +53,11 @@ def settle_pending(engine: Engine, actor: str, clock: Callable[[], datetime]) ->
     """Close every pending batch; returns (batches found done, vault key ids they touched)."""
     with engine.state.transaction() as s:
         pending = repository.pending_batches(s)
+        runs_as_of = {b.run_id: r.as_of for b in pending if (r := repository.get_run(s, b.run_id))}
     done = 0
     key_ids: set[str] = set()
     for batch in pending:
-        committed = _committed(engine, batch)
+        committed = _committed(engine, batch, runs_as_of.get(batch.run_id, engine.as_of))
         now = clock()
         with engine.state.transaction() as s:
             if not committed:

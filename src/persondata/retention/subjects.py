@@ -95,6 +95,9 @@ class SubjectLens:
     def judge(self, rules: TableRules, rows: Sequence[Mapping[str, Any]], as_of: datetime,
               exact: bool) -> list[Verdict]:
         """Decide each candidate row: expired or not, why, and whether a subject hold keeps it."""
+        if exact and rules.opt_out is None and not self.holds.subjects:
+            every_row = Verdict(True, "retention")
+            return [every_row] * len(rows)  # the SQL decided; nothing to tell rows apart
         need = bool(rules.identities) and (not exact or bool(self.holds.subjects))
         subjects = [self.subjects_of(rules, r) if need else () for r in rows]
         every = {h for s in subjects for h in s}
