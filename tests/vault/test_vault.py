@@ -97,9 +97,13 @@ def test_rotation_starts_new_keys_and_shred_keys_destroys_old_ones(state: Databa
     with state.transaction() as s:
         v = Vault(s, settings, rotate_after=timedelta(days=1))
         day0 = v.encrypt(ALICE, "day 0", now=T0)
-        day0b = v.encrypt(ALICE, "day 0 later", now=T0 + timedelta(hours=23))
+        day0b = v.encrypt(ALICE, "day 0 later", now=T0 + timedelta(hours=11))
         day1 = v.encrypt(ALICE, "day 1", now=T0 + timedelta(days=1))
     assert crypto.key_id_of(day0) == crypto.key_id_of(day0b) != crypto.key_id_of(day1)
+    with state.transaction() as s:  # written out of order, a message still gets its own day's key
+        v = Vault(s, settings, rotate_after=timedelta(days=1))
+        late = v.encrypt(ALICE, "late day 0", now=T0 + timedelta(hours=1))
+        assert crypto.key_id_of(late) == crypto.key_id_of(day0)
     with state.transaction() as s:
         v = Vault(s, settings)
         old = crypto.key_id_of(day0)

@@ -11,11 +11,13 @@ from sqlalchemy.orm import Session
 from persondata.vault.models import VaultKey
 
 
-def current_key(session: Session, subject: str) -> VaultKey | None:
-    """The subject's newest key that is not shredded."""
-    stmt = (select(VaultKey).where(VaultKey.subject == subject, VaultKey.shredded_at.is_(None))
-            .order_by(VaultKey.created_at.desc()).limit(1))
-    return session.scalars(stmt).first()
+def current_key(session: Session, subject: str, start: datetime | None = None,
+                end: datetime | None = None) -> VaultKey | None:
+    """The subject's newest key that is not shredded (created in [start, end) when given)."""
+    stmt = select(VaultKey).where(VaultKey.subject == subject, VaultKey.shredded_at.is_(None))
+    if start is not None and end is not None:
+        stmt = stmt.where(VaultKey.created_at >= start, VaultKey.created_at < end)
+    return session.scalars(stmt.order_by(VaultKey.created_at.desc()).limit(1)).first()
 
 
 def get(session: Session, key_id: str) -> VaultKey | None:

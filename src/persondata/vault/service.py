@@ -5,17 +5,18 @@
     vault.decrypt(subject_hash, token)                      # b'message text'
     vault.shred(subject_hash)                               # the key is gone: tokens are noise
 
-A subject's data key is created on first use; with `rotate_after` a new key is started when
-the current one is older than that, so data written in different periods can be shredded
-separately when it expires (e.g. SMS sent by e-mail kept 3 days: rotate daily). Nothing here
-commits: the caller's boundary does.
+A subject's data key is created on first use. With `rotate_after` each period of that length
+(aligned on the Unix epoch, so `timedelta(days=1)` means each UTC day) gets its own key, so
+data written in different periods is shredded separately when it expires (e.g. SMS sent by
+e-mail kept 3 days: one key per day; the retention run destroys a day's key once its last
+message is gone). Nothing here commits: the caller's boundary does.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
@@ -27,6 +28,7 @@ from persondata.vault.crypto import KeyShredded, VaultError
 from persondata.vault.models import VaultKey
 
 _TOUCH_EVERY = timedelta(minutes=1)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class Vault:
@@ -56,11 +58,18 @@ class Vault:
         self._keys[key.id] = (key.subject, data_key)
         return data_key
 
+    def _period(self, now: datetime) -> tuple[datetime, datetime] | tuple[None, None]:
+        """The rotation period holding now: [start, end), aligned on the Unix epoch (UTC)."""
+        if self.rotate_after is None:
+            return None, None
+        n = (now - _EPOCH) // self.rotate_after
+        start = _EPOCH + n * self.rotate_after
+        return start, start + self.rotate_after
+
     def _current(self, subject: str, now: datetime) -> VaultKey:
-        key = repository.current_key(self.session, subject)
-        expired = (key is not None and self.rotate_after is not None
-                   and key.created_at + self.rotate_after <= now)
-        if key is None or expired:
+        start, end = self._period(now)
+        key = repository.current_key(self.session, subject, start, end)
+        if key is None:
             data_key = os.urandom(32)
             key_id = crypto.new_key_id()
             key = VaultKey(id=key_id, subject=subject, master_id=self._master_id, created_at=now,
