@@ -78,8 +78,15 @@ def test_rejection_names_reason_and_right_to_complain(lang: str, words: tuple[st
 
 
 def test_rejection_in_norway_names_the_norwegian_authority() -> None:
-    _, body = render("rejection", "nb", ctx("rejection", authority=authority_for("NO")))
+    _, body = render("rejection", "nb", ctx("rejection", authority=authority_for("NO", "nb")))
     assert "postkasse@datatilsynet.no" in body and "0105 Oslo" in body
+    assert "klage-til-datatilsynet" in body
+
+
+def test_rejection_elsewhere_points_to_the_edpb_list() -> None:
+    _, body = render("rejection", "en", ctx("rejection", authority=authority_for("FI", "en")))
+    assert "complaint with the data protection authority of your EU/EEA country" in body
+    assert "edpb.europa.eu" in body
 
 
 @pytest.mark.parametrize(("lang", "words"), [
@@ -147,3 +154,15 @@ def test_erasure_completion_names_shared_rows_and_holds_without_end() -> None:
     _, body = render("completion", "en", ctx("completion", summary=summary))
     assert "has not been erased: crm.address (1)" in body
     assert "erased when the duty to keep it ends" in body
+
+
+def test_held_rows_are_one_per_line_and_no_double_full_stop() -> None:
+    summary = dict(SUMMARY, held=[
+        {"system": "billing", "table": "invoice", "rows": 2, "until": "2028-01-01", "law": "Bogføringsloven"},
+        {"system": "billing", "table": "invoice", "rows": 1, "until": "2029-01-01", "law": "Bogføringsloven"}],
+        recipients=["Example SMS AB", "Havbro Technologies Pvt. Ltd."])
+    for lang in LANGUAGES:
+        _, body = render("completion", lang, ctx("completion", summary=summary))
+        held = [line for line in body.splitlines() if line.startswith("- billing.invoice: ") and "2028" in line]
+        assert len(held) == 1 and "2029" not in held[0], body
+        assert "Pvt. Ltd.." not in body and "Pvt. Ltd." in body

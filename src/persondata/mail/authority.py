@@ -1,34 +1,21 @@
-"""The supervisory authority a subject may complain to (Art. 77), by the controller's country."""
+"""The supervisory authority a subject may complain to (Art. 77), as letters name it.
+
+The contact details live in persondata.authorities (shared with the notice and the breach
+register); this turns them into the plain values the letter templates use.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-AUTHORITIES: dict[str, dict[str, str]] = {
-    "DK": {
-        "name": "Datatilsynet",
-        "address": "Carl Jacobsens Vej 35, 2500 Valby",
-        "email": "dt@datatilsynet.dk",
-        "phone": "+45 33 19 32 00",
-        "website": "https://www.datatilsynet.dk",
-    },
-    "NO": {
-        "name": "Datatilsynet",
-        "address": "Postboks 458 Sentrum, 0105 Oslo",
-        "email": "postkasse@datatilsynet.no",
-        "phone": "+47 22 39 69 00",
-        "website": "https://www.datatilsynet.no",
-    },
-}
-_EDPB = {
-    "name": "",
-    "address": "",
-    "email": "",
-    "phone": "",
-    "website": "https://www.edpb.europa.eu/about-edpb/about-edpb/members_en",
-}
+from persondata.authorities import authority_for as _authority
 
 
-def authority_for(country: str) -> dict[str, Any]:
-    """Contact details of the authority of a country; the EDPB's member list when unknown."""
-    return dict(AUTHORITIES.get(country.upper(), _EDPB))
+def authority_for(country: str, lang: str = "en") -> dict[str, Any]:
+    """Name (in the letter's language), postal address, e-mail, phone and complaint page."""
+    a = _authority(country)
+    name = a.name_in(lang)
+    if a.is_fallback:
+        name = name[:1].lower() + name[1:]  # "... lodge a complaint with the data protection authority ..."
+    return {"name": name, "address": ", ".join(a.postal_address), "email": a.email or "",
+            "phone": a.phone or "", "website": a.complaint_url or a.website}

@@ -41,7 +41,7 @@ def context_for(policy: Policy, req: SubjectRequest, kind: str) -> dict[str, Any
         ctx["reason"] = req.extension_reason or ""
     elif kind == "rejection":
         ctx["reason"] = req.rejection_reason or ""
-        ctx["authority"] = authority_for(c.country)
+        ctx["authority"] = authority_for(c.country, req.language)
     elif kind == "completion":
         ctx["summary"] = dict(req.result or {})
     return ctx
