@@ -157,12 +157,13 @@ def test_erasure_completion_names_shared_rows_and_holds_without_end() -> None:
 
 
 def test_held_rows_are_one_per_line_and_no_double_full_stop() -> None:
-    summary = dict(SUMMARY, held=[
-        {"system": "billing", "table": "invoice", "rows": 2, "until": "2028-01-01", "law": "Bogføringsloven"},
-        {"system": "billing", "table": "invoice", "rows": 1, "until": "2029-01-01", "law": "Bogføringsloven"}],
-        recipients=["Example SMS AB", "Havbro Technologies Pvt. Ltd."])
+    row = {"system": "billing", "table": "invoice", "law": "Bogføringsloven"}
+    held = [{**row, "rows": 2, "until": "2028-01-01"}, {**row, "rows": 1, "until": "2029-01-01"}]
+    summary = dict(SUMMARY, held=held,
+                   recipients=["Example SMS AB", "Havbro Technologies Pvt. Ltd."])
     for lang in LANGUAGES:
         _, body = render("completion", lang, ctx("completion", summary=summary))
-        held = [line for line in body.splitlines() if line.startswith("- billing.invoice: ") and "2028" in line]
+        lines = body.splitlines()
+        held = [line for line in lines if line.startswith("- billing.invoice: ") and "2028" in line]
         assert len(held) == 1 and "2029" not in held[0], body
         assert "Pvt. Ltd.." not in body and "Pvt. Ltd." in body
