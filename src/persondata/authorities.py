@@ -76,7 +76,7 @@ AUTHORITIES: dict[str, Authority] = {
         name={"da": "Datatilsynet (Norge)", "nb": "Datatilsynet",
               "en": "Datatilsynet (Norwegian Data Protection Authority)"},
         postal_address=("Postboks 458 Sentrum", "0105 Oslo", "Norge"),
-        visiting_address=("Tollbugata 3", "0152 Oslo"),
+        visiting_address=("Trelastgata 3", "0191 Oslo"),
         email="postkasse@datatilsynet.no",
         phone="+47 22 39 69 00",
         website="https://www.datatilsynet.no",

@@ -20,7 +20,7 @@ def test_norwegian_authority() -> None:
     no = authority_for("no")
     assert no.name_in("nb") == "Datatilsynet"
     assert no.postal_address[:2] == ("Postboks 458 Sentrum", "0105 Oslo")
-    assert no.visiting_address == ("Tollbugata 3", "0152 Oslo")
+    assert no.visiting_address == ("Trelastgata 3", "0191 Oslo")
     assert no.email == "postkasse@datatilsynet.no"
     assert no.phone == "+47 22 39 69 00"
     assert no.breach is not None and "Altinn" in no.breach.name_in("nb")
