@@ -1,0 +1,138 @@
+"""Print and write the figures of bench/vs_fides.sh from the two sides' JSON.
+
+    python bench/fides/report.py --fides F.json --persondata P.json --command CMD [--out FILE.md]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+TARGET = {"access": 0.050, "erasure": 0.050}
+ISSUE_FIDES = {"access": 0.65, "erasure": 0.90}
+
+
+def ms(seconds: float) -> str:
+    """Seconds as milliseconds with one decimal."""
+    return f"{seconds * 1000:.1f} ms"
+
+
+def table(fides: dict[str, Any], ours: dict[str, Any]) -> list[str]:
+    """Markdown rows: per request kind, Fides and both persondata variants, with ratios."""
+    lines = [
+        "| request | Fides 2.78.2 median (min) | persondata, CLI path median (min) | ratio |"
+        " persondata, connectors kept median (min) | ratio | target (ours) |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for kind in ("access", "erasure"):
+        f = fides[kind]
+        cli, kept = ours["cli"][kind], ours["kept"][kind]
+        lines.append(
+            f"| {kind} | {ms(f['median'])} ({ms(f['min'])}) | {ms(cli['median'])} ({ms(cli['min'])})"
+            f" | {f['median'] / cli['median']:.1f}× | {ms(kept['median'])} ({ms(kept['min'])})"
+            f" | {f['median'] / kept['median']:.1f}× | ≤ {ms(TARGET[kind])} |"
+        )
+    return lines
+
+
+def verdicts(fides: dict[str, Any], ours: dict[str, Any]) -> list[str]:
+    """Whether each figure meets the issue's target."""
+    out = []
+    for kind in ("access", "erasure"):
+        for variant, label in (("cli", "CLI path"), ("kept", "connectors kept")):
+            m = ours[variant][kind]["median"]
+            ok = "meets" if m <= TARGET[kind] else "MISSES"
+            out.append(f"- persondata {kind}, {label}: {ms(m)} — {ok} the ≤ {ms(TARGET[kind])} target")
+        out.append(f"- Fides {kind}: {ms(fides[kind]['median'])}"
+                   f" (the issue says about {ISSUE_FIDES[kind]:.2f} s)")
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Read both JSON files, print the table, write the Markdown file."""
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--fides", type=Path, required=True)
+    parser.add_argument("--persondata", type=Path, required=True)
+    parser.add_argument("--command", required=True)
+    parser.add_argument("--runs", type=int, required=True)
+    parser.add_argument("--warmup", type=int, required=True)
+    parser.add_argument("--load", default="", help="load average while the benchmark ran")
+    parser.add_argument("--out", type=Path)
+    args = parser.parse_args(argv)
+    fides = json.loads(args.fides.read_text(encoding="utf-8"))
+    ours = json.loads(args.persondata.read_text(encoding="utf-8"))
+
+    rows = table(fides, ours)
+    print("\n".join(rows))
+    print()
+    print("\n".join(verdicts(fides, ours)))
+    if args.out is None:
+        return 0
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    text = [
+        "# persondata vs Fides: warm DSR latency on a small webshop",
+        "",
+        f"Command: `{args.command}`  ",
+        f"Machine: {os.cpu_count()} cores / {mem:.0f} GiB, {platform.python_implementation()}"
+        f" {platform.python_version()}, PostgreSQL on 127.0.0.1:5432;"
+        f" run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC"
+        + (f"; load average at the start {args.load}" if args.load else "") + ".  ",
+        f"Fides {fides.get('version')} (`ethyca-fides` from PyPI, own virtualenv), {args.warmup} warm-up and"
+        f" {args.runs} timed requests of each kind per side.",
+        "",
+        *rows,
+        "",
+        "Ratio = Fides median / persondata median.",
+        "",
+        *verdicts(fides, ours),
+        "",
+        "## What is measured",
+        "",
+        "Both sides work on the same PostgreSQL database: five tables (address, customer, orders,"
+        " order_items, payment_card) with the rows of `persondata.testing.webshop`; the subject is"
+        " jane@example.dk (1 customer row, 2 orders, 3 order items, 1 card, 1 shared address).",
+        "",
+        "- **Fides**: `uvicorn fides.api.main:app` on a loopback port with in-process (Celery eager)"
+        " execution, its own PostgreSQL application database and a password-protected redis-server."
+        " Set up through its API: postgres connection + secrets, the dataset YAML"
+        " (`bench/fides/webshop_dataset.yml`, identity `email`), an access policy (category `user`) and"
+        " an erasure policy (null / hash / rewrite rules by category). A request is timed from"
+        " `POST /api/v1/privacy-request` until `GET /api/v1/privacy-request?request_id=…` reports"
+        " `complete` (polled every 5 ms). The access package is checked to hold all five collections,"
+        " the erasure to have masked the customer and card rows.",
+        "- **persondata**: `persondata.dsr.service.access` / `erase` — the call `persondata dsr access|erase`"
+        " makes — inside one state-database transaction (PostgreSQL, audited), in-process after warm-up."
+        " *CLI path*: new connectors per request, as one CLI invocation has (engine, connection, table"
+        " reflection). *Connectors kept*: one `Systems` reused across requests, as a long-running worker"
+        " would. The erasure deletes the customer, anonymises orders, items and card, reports the shared"
+        " address.",
+        "- The webshop rows are put back before every erasure request on both sides (not timed)."
+        " Process start-up is not counted on either side.",
+        "",
+        "Checks made before timing:",
+        "",
+        f"- Fides: `{json.dumps(fides.get('check'), ensure_ascii=False)}`",
+        f"- persondata: `{json.dumps(ours.get('check'), ensure_ascii=False)}`",
+        "",
+        "Every run (seconds):",
+        "",
+        f"- Fides access {fides['access']['runs']}",
+        f"- Fides erasure {fides['erasure']['runs']}",
+        *(f"- persondata {v} {k} {ours[v][k]['runs']}"
+          for v in ("cli", "kept") for k in ("access", "erasure")),
+        "",
+    ]
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text("\n".join(text), encoding="utf-8")
+    print(f"\nwritten to {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
