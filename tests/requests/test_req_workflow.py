@@ -263,3 +263,18 @@ def test_art19_tasks_block_closing_until_done(state_db: Database, make_ctx) -> N
             ("bureau", "Debitor Registret", "dpo"), ("sms_partner", "Example SMS AB", "dpo")]
         events = s.scalars(select(RequestEvent.action).where(RequestEvent.request_id == rid)).all()
         assert events[-4:] == ["notifications_created", "recipient_notified", "recipient_notified", "closed"]
+
+
+
+def test_manual_policy_refuses_codes(state_db: Database, make_ctx, policy) -> None:
+    rights = {"verification": {"restriction": "manual"}}
+    pol = Policy.model_validate({**policy.model_dump(), "rights": rights})
+    with state_db.transaction() as s:
+        new = NewRequest(type="restriction", identities=["email=a@b.dk"])
+        req = open_request(s, make_ctx(T0, pol=pol), new)
+        assert req.verification == "manual"
+        rid = req.id
+    with state_db.transaction() as s, pytest.raises(ConflictError, match="requires a manual identity check"):
+        send_code(s, make_ctx(T0, pol=pol), rid)
+    with state_db.transaction() as s:
+        assert verify_manual(s, make_ctx(T0, pol=pol), rid, "passport seen").state == "verified"

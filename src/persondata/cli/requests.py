@@ -53,13 +53,16 @@ def _mail(c: _context.CliContext, request_id: int | None) -> dict[str, Any]:
 
 
 def _show(c: _context.CliContext, request_id: int, extra: dict[str, Any] | None = None,
-          message: str | None = None) -> None:
-    from persondata.requests.service import load, today
+          message: str | None = None, audited: bool = False) -> None:
+    from persondata.requests.service import load, record_read, today
     from persondata.requests.views import full
 
     ctx = _ctx(c)
     with c.db().transaction() as s:
-        data = full(s, load(s, request_id), today(ctx))
+        req = load(s, request_id)
+        data = full(s, req, today(ctx))
+        if audited:
+            record_read(s, ctx, req, "viewed")
     data.update(extra or {})
     c.emit(data, lambda: view.detail(c.out, data, message))
 
@@ -122,20 +125,22 @@ def list_(
 ) -> None:
     """Requests by deadline, flagging the overdue and those due within 7 days."""
     from persondata.requests.schemas import State, parse_choice
-    from persondata.requests.service import today
+    from persondata.requests.service import record_read, today
     from persondata.requests.views import listing
 
     c = _context.get(ctx, json_flag)
+    rctx = _ctx(c)
     states = [parse_choice(State, s, "state") for s in state] or None
     with c.db().transaction() as s:
-        rows = listing(s, today(_ctx(c)), include_closed=all_, states=states)
+        rows = listing(s, today(rctx), include_closed=all_, states=states)
+        record_read(s, rctx, None, "listed", {"count": len(rows), "all": all_, "states": states or []})
     c.emit(rows, lambda: view.table(c.out, rows))
 
 
 @requests_app.command("show")
 def show(ctx: typer.Context, request_id: int = Id, json_flag: bool = JsonFlag) -> None:
     """Everything about one request: deadline, timeline, attempts, Art. 19 tasks, letters."""
-    _show(_context.get(ctx, json_flag), request_id)
+    _show(_context.get(ctx, json_flag), request_id, audited=True)
 
 
 @requests_app.command("send-code")

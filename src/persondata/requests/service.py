@@ -204,6 +204,9 @@ def send_code(session: Session, ctx: Ctx, request_id: int) -> str:
     if not req.contact_email:
         raise ConflictError(f"request {req.id} has no e-mail address; verify it manually "
                             "(persondata requests verify ID --manual --note ...)")
+    if req.verification == "manual":
+        raise ConflictError(f"the policy requires a manual identity check for {req.type} requests; "
+                            "record it with: persondata requests verify ID --manual --note ...")
     dropped = repository.invalidate_codes(session, req.id, ctx.now)
     code = new_code()
     row = VerificationCode(request_id=req.id, code_hash=hash_code(code, req.id), sent_to=req.contact_email,
@@ -312,6 +315,14 @@ def close(session: Session, ctx: Ctx, request_id: int, note: str | None = None) 
     req.closed_at, req.closed_by, req.updated_at = ctx.now, ctx.actor, ctx.now
     log_event(session, ctx, req, "closed", {"note": note} if note else {})
     return req
+
+
+def record_read(session: Session, ctx: Ctx, req: SubjectRequest | None, what: str,
+                details: dict[str, Any] | None = None) -> None:
+    """Audit that the DPO looked at requests (they show identities: personal data)."""
+    audit.record(session, actor=ctx.actor, action=f"requests.{what}",
+                 subject=req.subject_hash if req else None, target=f"request:{req.id}" if req else None,
+                 details=details or {}, at=ctx.now)
 
 
 def today(ctx: Ctx) -> Any:
