@@ -73,9 +73,9 @@ def bench(url: str, n: int, label: str) -> None:
     upgrade(db)
     loaded = load(db, n)
     with db.transaction() as s:
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         result = service.verify(s)
-        verify_s = time.perf_counter() - start
+        verify_s, cpu = time.perf_counter() - start, time.process_time() - cpu
     assert result.ok and result.checked == n, result
     appends = 2_000
     start = time.perf_counter()
@@ -90,14 +90,17 @@ def bench(url: str, n: int, label: str) -> None:
         with db.transaction() as s:
             service.record(s, actor="bench", action="bench.append", details={"k": 2})
     single = 500 / (time.perf_counter() - start)
-    print(f"{label}: load {n:,} entries {loaded:.1f} s | verify {n:,} entries {verify_s:.2f} s "
-          f"({n / verify_s:,.0f} entries/s) | append {batched:,.0f}/s (100 per transaction), "
+    print(f"{label}: load {n:,} entries {loaded:.1f} s | verify {n:,} entries {verify_s:.2f} s wall, "
+          f"{cpu:.2f} s CPU ({n / verify_s:,.0f} entries/s) | append {batched:,.0f}/s (100 per transaction), "
           f"{single:,.0f}/s (one per transaction)")
     db.dispose()
 
 
 def main() -> None:
     """Run the audit benchmark."""
+    import os
+
+    print(f"{os.cpu_count()} cpus, load {os.getloadavg()[0]:.1f}", flush=True)
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--entries", type=int, default=1_000_000)
     parser.add_argument("--engine", choices=["sqlite", "postgres", "both"], default="both")

@@ -15,21 +15,21 @@ from persondata.identity import Hasher, guess_kind, normalise
 from persondata.policy.model import Policy
 
 _EMAIL = re.compile(
+    r"(?=[^@]{1,64}@)"  # local part at most 64 characters
     r"[a-z0-9_+\-]+(?:\.[a-z0-9_+\-]+)*"  # dot-atom local part, a safe subset of atext
-    r"@(?:[a-z0-9](?:[a-z0-9\-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}"  # LDH labels, letters-only TLD
+    r"@(?!.*--)"  # no '--' in the domain (IDNA rules; punycode goes the slow way)
+    r"(?:[a-z0-9](?:[a-z0-9\-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}"  # LDH labels, letters-only TLD
+    r"(?<!\.arpa)(?<!\.invalid)(?<!\.local)(?<!\.localhost)(?<!\.onion)(?<!\.test)"  # special use
 )
-_SPECIAL_USE = frozenset({"arpa", "invalid", "local", "localhost", "onion", "test"})
+_match = _EMAIL.fullmatch
 
 
 def fast_email(value: str) -> str | None:
     """The normalised address when the fast path can decide it, else None (use the slow path)."""
+    if not value.isascii():
+        return None
     text = value.strip().lower()
-    if len(text) > 254 or not text.isascii() or _EMAIL.fullmatch(text) is None:
-        return None
-    local, _, domain = text.partition("@")
-    if len(local) > 64 or len(domain) > 253 or "--" in domain:
-        return None
-    if domain.rpartition(".")[2] in _SPECIAL_USE:
+    if len(text) > 254 or _match(text) is None:
         return None
     return text
 
@@ -50,6 +50,15 @@ class Normaliser:
             if fast is not None:
                 return fast
         return normalise(kind, raw, self.country)
+
+    def fast_subject(self, text: str) -> str | None:
+        """The keyed hash of a bare, plain e-mail address, or None when the slow path must decide."""
+        if not text.isascii():
+            return None
+        low = text.strip().lower()
+        if len(low) > 254 or _match(low) is None:
+            return None
+        return self.hasher.hash_kv("email", low)
 
     def subject(self, kind: str, raw: str) -> str:
         """The keyed hash of an identity given by kind and raw value."""

@@ -121,34 +121,38 @@ def filter_identities(session: Session, policy: Policy, hasher: Hasher, source: 
     excluded = set(provider(session)) if provider is not None else set()
     by_consent = purpose in policy.consent_purposes()
     allowed: set[str] | None = None
+    fast = normaliser.fast_subject if kind in (None, "email") else None
     stream = iter(rows)
     while chunk := list(islice(stream, CHUNK)):
         subjects: list[str | None] = []
+        add = subjects.append
         for lineno, text, _row in chunk:
-            try:
-                k, raw = normaliser.split(text, kind)
-                subjects.append(normaliser.subject(k, raw))
-            except PersondataError as exc:
-                subjects.append(None)
-                report.invalid += 1
-                if len(report.problems) < MAX_PROBLEMS:
-                    report.problems.append(f"line {lineno}: {exc}")
+            subject = fast(text) if fast is not None else None
+            if subject is None:
+                try:
+                    k, raw = normaliser.split(text, kind)
+                    subject = normaliser.subject(k, raw)
+                except PersondataError as exc:
+                    report.invalid += 1
+                    if len(report.problems) < MAX_PROBLEMS:
+                        report.problems.append(f"line {lineno}: {exc}")
+            add(subject)
         report.read += len(chunk)
         if allowed is None and len(chunk) == CHUNK:  # a long list: load the allowed set once
             allowed = _load_all(session, purpose, by_consent)
         known = allowed if allowed is not None else _lookup(session, purpose, by_consent, subjects)
+        keep = known.__contains__ if by_consent else (lambda x, _k=known: x not in _k)
         for (_lineno, text, row), subject in zip(chunk, subjects, strict=True):
-            if subject is None:
+            if subject is None or not keep(subject):
                 continue
             if subject in excluded:
                 report.excluded += 1
                 continue
-            if (subject in known) == by_consent:
-                report.written += 1
-                if isinstance(row, list):
-                    writer.writerow(row)
-                else:
-                    out.write(text + "\n")
+            report.written += 1
+            if isinstance(row, list):
+                writer.writerow(row)
+            else:
+                out.write(text + "\n")
     audit.record(session, actor=actor, action="consent.filtered", target=f"consent:{purpose}",
                  details={"read": report.read, "written": report.written, "invalid": report.invalid,
                           "excluded": report.excluded})
@@ -157,7 +161,7 @@ def filter_identities(session: Session, policy: Policy, hasher: Hasher, source: 
 
 def _load_all(session: Session, purpose: str, by_consent: bool) -> set[str]:
     if by_consent:
-        return set(repository.granted_subjects(session, purpose))
+        return repository.granted_subject_set(session, purpose)
     return set(repository.suppressed_subjects(session))
 
 

@@ -158,8 +158,7 @@ def withdraw(session: Session, policy: Policy, hasher: Hasher, identity: Identit
 
 def is_allowed(session: Session, subject: str, purpose: str) -> bool:
     """The hot path: is consent for the purpose given by this subject (keyed hash) right now?"""
-    row = repository.granted_row(session, subject, purpose)
-    return row is not None and row[0]
+    return repository.granted_lookup(session)(subject, purpose)
 
 
 ExclusionCheck = Callable[[Session, str], bool]
