@@ -10,7 +10,6 @@ list holds 1,000,000 e-mail addresses, three quarters of them in the ledger.
 from __future__ import annotations
 
 import argparse
-import io
 import os
 import random
 import sys
