@@ -162,7 +162,7 @@ def test_offers_until_consent_withdrawn(company: dict[str, Any]) -> None:
 def test_forecast_and_a_second_run_find_nothing_more_now(company: dict[str, Any]) -> None:
     env = examples.env_for(EXAMPLE, company["url"])
     again = service.forecast(company["policy"], company["settings"], company["state"], as_of=NOW, env=env)
-    assert again.totals() == {"delete": 0, "anonymise": 0, "held": 0}
+    assert again.totals()["delete"] == again.totals()["anonymise"] == 0
     later = service.forecast(company["policy"], company["settings"], company["state"],
                              as_of=datetime(2026, 1, 1, tzinfo=UTC), env=env)
     assert any(ln.table == "invoice" and ln.action == "delete" for ln in later.lines if ln.rows)

@@ -94,13 +94,13 @@ def test_consent_withdrawn_ends_consent_purposes_only() -> None:
     assert both == dt(2027, 1, 1)
 
 
-def test_opt_out_expires_at_once_except_legal_obligation() -> None:
+def test_opt_out_ends_every_purpose_of_a_declaring_table_at_once() -> None:
     log = term("3 months after sent_at", purpose="sms_log")
     assert row_expiry([log], {"sent_at": dt(2025, 5, 1)}, opted_out_at=AT_ONCE) == AT_ONCE
-    books = term("5 years after end of year of invoice_date", Basis.legal_obligation, "books")
-    held = row_expiry([log, books], {"sent_at": dt(2025, 5, 1), "invoice_date": date(2025, 5, 1)},
-                      opted_out_at=AT_ONCE)
-    assert held == dt(2031, 1, 1)
+    listing = term("until relationship_end", Basis.legal_obligation, "directory")
+    assert row_expiry([log, listing], {"sent_at": dt(2025, 5, 1), "relationship_end": None},
+                      opted_out_at=dt(2025, 5, 2)) == dt(2025, 5, 2)
+    assert row_expiry([listing], {"relationship_end": None}) is None
 
 
 RULES = ["1 days after a", "3 days after a", "2 weeks after a", "1 months after a", "3 months after a",

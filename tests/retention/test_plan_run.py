@@ -53,3 +53,15 @@ def test_plan_forecasts_parents_whose_children_go_in_the_same_run(world: World) 
     assert got[("invoice", "delete")] == 2
     # customer 1 keeps its 2020 invoice
     assert got[("customer", "delete")] == 1 and got[("customer", "anonymise")] == 1
+
+
+def test_oracle_finds_overdue_rows_before_and_none_after(world: World) -> None:
+    from persondata.retention.oracle import overdue
+
+    before = overdue(world.policy, AS_OF)
+    assert set(before) == {"main.contact", "main.applicant", "main.sms_email", "main.sms_log", "main.account",
+                           "main.invoice", "main.invoice_line", "main.customer"}
+    assert sorted(before["main.contact"]) == [1, 3]
+    Runner(_engine(world)).run()
+    assert overdue(world.policy, AS_OF) == {}
+    assert overdue(world.policy, AS_OF + timedelta(days=400))  # the 2020 invoice comes due later

@@ -73,7 +73,8 @@ def _render_plan(c: _context.CliContext, p: Plan) -> None:
     else:
         c.out.print(f"Nothing has expired as of {p.as_of:%Y-%m-%d %H:%M} UTC.")
     t = p.totals()
-    c.out.print(f"to delete: {t['delete']:,}  to anonymise: {t['anonymise']:,}  held: {t['held']:,}")
+    c.out.print(f"to delete: {t['delete']:,}  to anonymise: {t['anonymise']:,}  held: {t['held']:,}  "
+                f"kept (still referenced): {t['kept']:,}")
     for w in p.warnings:
         c.err.print(f"[yellow]warning:[/yellow] {w}", highlight=False)
 

@@ -4,8 +4,9 @@ A row is kept while ANY of its purposes still holds it, so its expiry is the lat
 purposes' expiries (None: some purpose holds it indefinitely). A purpose's expiry is its
 retention rule applied to the anchor's value (`RetentionRule.expires_at`), brought forward:
 - to the moment consent was withdrawn, for a consent-based purpose (or `until consent withdrawn`);
-- to the moment the subject opted out of logging (at once for a flag column), for every purpose
-  except a `legal_obligation` one, which holds its rows until its own period ends.
+- to the moment the subject opted out (at once for a flag column), for every purpose of a table
+  that declares `opt_out_flag`: declaring it is the company's statement that an opt-out ends
+  the processing there (logging, directory listings), whatever the purposes' bases.
 Every instant is compared in UTC: naive datetimes are taken as UTC, a date as its midnight UTC.
 
 `windows(rule, as_of, kind)` inverts a rule: the anchor values that have expired at `as_of`,
@@ -70,7 +71,7 @@ def purpose_expiry(term: Term, anchor_value: date | datetime | None,
                                   else term.rule.expires_at(anchor_value)))
     if term.consent and withdrawn_at is not None:
         candidates.append(instant(withdrawn_at))
-    if opted_out_at is not None and term.basis is not Basis.legal_obligation:
+    if opted_out_at is not None:
         candidates.append(instant(opted_out_at))
     return min(candidates) if candidates else None
 

@@ -73,7 +73,7 @@ class Plan:
 
     def totals(self) -> dict[str, int]:
         """Rows per action."""
-        out = {"delete": 0, "anonymise": 0, "held": 0}
+        out = {"delete": 0, "anonymise": 0, "held": 0, "kept": 0}
         for ln in self.lines:
             out[ln.action] = out.get(ln.action, 0) + ln.rows
         return out
@@ -165,6 +165,22 @@ def _count_exact(scan: TableScan, plan: Plan, where: sa.ColumnElement[bool],
         plan.line(rules.ref, reason, action, anchor_name, action_hold).add(int(n), oldest)
 
 
+def _count_referenced(scan: TableScan, plan: Plan) -> None:
+    """Expired rows kept because other rows still point at them (never erased while they do)."""
+    referenced = scan.query.referenced()
+    if referenced is None:
+        return
+    where, _ = scan.query.expired(plan.as_of, scan.subj)
+    if where is None:
+        return
+    with scan.connector.connection() as conn:
+        n = conn.execute(sa.select(sa.func.count()).select_from(scan.query._from)
+                         .where(where, referenced)).scalar_one()
+    if n:
+        by = ", ".join(f"{e.child.table}.{e.column}" for e in scan.rules.referrers)
+        plan.line(scan.rules.ref, f"still referenced by {by}", "kept", None).add(int(n), None)
+
+
 def plan(engine: Engine) -> Plan:
     """What has expired at the engine's as_of, per table and reason; nothing is changed."""
     result = Plan(engine.as_of)
@@ -186,8 +202,10 @@ def plan(engine: Engine) -> Plan:
         where, exact = scan.clause(engine.as_of)
         if where is None:
             continue
-        if exact and engine.table_hold(rules) is None:
-            exact_clauses[rules.ref] = (scan.query, where)
+        if exact and engine.table_hold(rules) is None and rules.erasure.mode == "delete" \
+                and not rules.children and not rules.referrers:
+            exact_clauses[rules.ref] = (scan.query, where)  # its expired rows leave in this run
+        _count_referenced(scan, result)
         if exact:
             _count_exact(scan, result, where, hold)
             continue

@@ -19,7 +19,7 @@ from persondata.connectors.graph import Edge
 from persondata.connectors.protocol import DataMapError
 from persondata.connectors.sql import SqlConnector
 from persondata.connectors.strategies import FieldRule
-from persondata.policy.model import Basis, Strategy
+from persondata.policy.model import Strategy
 from persondata.retention.expiry import ColumnKind, Term, Window, windows
 from persondata.retention.spec import ColumnRef, TableRules
 
@@ -36,7 +36,7 @@ class Subjectivity:
 
     def term_depends(self, term: Term) -> bool:
         """True when a term can end for a subject-dependent reason."""
-        return (self.consent and term.consent) or (self.opt_outs and term.basis is not Basis.legal_obligation)
+        return (self.consent and term.consent) or self.opt_outs
 
 
 class TableQuery:
@@ -129,7 +129,7 @@ class TableQuery:
             timed = self.time_expired(term, as_of)
             if timed is not None:
                 options.append(timed)
-            if flag is not None and term.basis is not Basis.legal_obligation:
+            if flag is not None:
                 options.append(flag)
             if subj.term_depends(term) and self.rules.identities:
                 exact = False
@@ -156,6 +156,14 @@ class TableQuery:
                 continue
             child = self.connector.table(edge.child.table).alias(f"child_{edge.child.table}")
             exists.append(sa.exists().where(child.c[edge.column] == self.table.c[edge.parent_column]))
+        return sa.or_(*exists) if exists else None
+
+    def referenced(self) -> sa.ColumnElement[bool] | None:
+        """Rows another table still points at without owning them (a shared address): kept as they are."""
+        exists = []
+        for edge in self.rules.referrers:
+            other = self.connector.table(edge.child.table).alias(f"ref_{edge.child.table}")
+            exists.append(sa.exists().where(other.c[edge.column] == self.table.c[edge.parent_column]))
         return sa.or_(*exists) if exists else None
 
     def _erased(self, rule: FieldRule) -> sa.ColumnElement[bool] | None:

@@ -163,12 +163,13 @@ class Runner:
         self._deferred(run)
         for rules in self.engine.tables():
             hold = self.engine.table_hold(rules)
-            planned = sum(ln.rows for ln in forecast.lines
-                          if (ln.system, ln.table) == (rules.ref.system, rules.ref.table))
+            planned = sum(ln.rows for ln in forecast.lines if ln.action != "kept"
+                          and (ln.system, ln.table) == (rules.ref.system, rules.ref.table))
             if hold is not None:
                 with self.engine.state.transaction() as s:
                     for ln in forecast.lines:
-                        if (ln.system, ln.table) == (rules.ref.system, rules.ref.table) and ln.rows:
+                        if (ln.system, ln.table) == (rules.ref.system, rules.ref.table) and ln.rows \
+                                and ln.action != "kept":
                             repository.bump_item(s, run.id, ln.system, ln.table, ln.reason, "held",
                                                  ln.rows, 0)
                 continue

@@ -78,6 +78,9 @@ class TableScan:
         where, exact = self.query.expired(as_of, self.subj)
         if where is None:
             return None, exact
+        referenced = self.query.referenced()
+        if referenced is not None:
+            where = sa.and_(where, sa.not_(referenced))
         erased = self.query.erased()
         children = self.children()
         if self.rules.erasure.mode == "anonymise" and erased is not None:
@@ -114,8 +117,8 @@ class TableScan:
     def fast(self, exact: bool) -> bool:
         """True when whole key ranges can be deleted by the clause alone (no judging, no keys)."""
         r = self.rules
-        return (exact and r.erasure.mode == "delete" and not r.children and not r.encrypted
-                and r.opt_out is None and not self.lens.holds.subjects
+        return (exact and r.erasure.mode == "delete" and not r.children and not r.referrers
+                and not r.encrypted and r.opt_out is None and not self.lens.holds.subjects
                 and self.query._from is self.query.table)
 
     def ranges(self, as_of: datetime) -> Iterator[Range]:

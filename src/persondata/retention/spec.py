@@ -46,6 +46,7 @@ class TableRules:
     erasure: TableErasure
     encrypted: list[str]
     children: list[Edge]
+    referrers: list[Edge] = field(default_factory=list)  # non-ownership references to this table
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -142,7 +143,9 @@ def table_rules(policy: Policy, dm: DataMap, ref: TableRef) -> TableRules:
     return TableRules(ref=ref, spec=spec, terms=terms, purposes_from=purposes_from, anchors=anchors,
                       identities=identities, opt_out=opt_out,
                       erasure=table_erasure(policy, ref.table, spec), encrypted=encrypted,
-                      children=dm.children(ref), problems=problems)
+                      children=dm.children(ref),
+                      referrers=[e for e in dm.edges if e.parent == ref and not e.ownership],
+                      problems=problems)
 
 
 def all_rules(policy: Policy, dm: DataMap | None = None) -> list[TableRules]:
