@@ -183,10 +183,16 @@ def test_queued_but_never_started_is_picked_up_after_a_grace_period(sqlite_db: D
     env = make_env(sqlite_db, company, smtp)
     rid = prepare(env)
     queued: list[int] = []
-    assert tasks.resume_interrupted(env, queued.append) == []
+
+    def enqueue(request_id: int) -> int:
+        queued.append(request_id)
+        return request_id
+
+    assert tasks.resume_interrupted(env, enqueue) == []
     env.clock = lambda: NOW + timedelta(minutes=11)
-    assert tasks.resume_interrupted(env, queued.append) == [rid]
+    assert tasks.resume_interrupted(env, enqueue) == [rid]
     assert queued == [rid]
+    assert tasks.resume_interrupted(env, lambda request_id: None) == []  # already in the queue
 
 
 def test_run_refuses_unverified_and_finished_requests(sqlite_db: Database, company: Company,

@@ -137,7 +137,9 @@ def test_queue_on_sqlite_beside_the_state_database(sqlite_db: Database, company:
     assert q.where().startswith(f"sqlite {state_dir(env.settings) / 'persondata-jobs.db'}")
     rid = prepare(env, "access")
     q.enqueue(rid)
-    q.enqueue(rid)  # a duplicate message
+    assert q.queued_ids() == {rid}
+    assert q.resume() == []  # a starting worker does not queue it twice
+    q.enqueue(rid)  # but a duplicate message is harmless
     assert q.pending() == 2
     results = []
     while (task := q.huey.dequeue()) is not None:

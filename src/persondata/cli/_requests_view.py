@@ -53,7 +53,7 @@ def detail(out: Console, d: dict[str, Any], message: str | None = None) -> None:
     expanded = [i for i in (d["details"] or {}).get("expanded", []) if i not in d["identities"]]
     if expanded:
         p(f"  also found  {', '.join(expanded)}  (linked in the company's systems)")
-    p(f"  received    {d['received_at'][:16].replace('T', ' ')} UTC by {d['channel']}")
+    p(f"  received    {d.get('received_local') or d['received_at']} by {d['channel']}")
     ext = f" (extended {d['extension_months']} month(s): {d['extension_reason']})" if d["extended"] else ""
     left = "" if d["finished"] else f", {d['days_left']} days left"
     flag = {"overdue": " — OVERDUE", "due_soon": " — due within 7 days"}.get(d["flag"] or "", "")

@@ -60,7 +60,7 @@ def _show(c: _context.CliContext, request_id: int, extra: dict[str, Any] | None 
     ctx = _ctx(c)
     with c.db().transaction() as s:
         req = load(s, request_id)
-        data = full(s, req, today(ctx))
+        data = full(s, req, today(ctx), ctx.country)
         if audited:
             record_read(s, ctx, req, "viewed")
     data.update(extra or {})

@@ -8,6 +8,7 @@ same queue from the same settings, so task names and storage match.
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import Any
 
 from huey import Huey, RedisHuey, SqliteHuey, crontab
@@ -61,8 +62,19 @@ class JobQueue:
         return len(tasks.deliver_mail(self.env, request_id).sent)
 
     def _every_minute(self) -> None:
-        tasks.resume_interrupted(self.env, self.enqueue)
+        tasks.resume_interrupted(self.env, self._enqueue_if_absent)
         tasks.deliver_mail(self.env)
+
+    def queued_ids(self) -> set[int]:
+        """Requests whose execution is waiting in the queue or scheduled for a retry."""
+        name = self.execute.name
+        waiting = [*self.huey.pending(), *self.huey.scheduled()]
+        return {int(t.args[0]) for t in waiting if t.name == name and t.args}
+
+    def _enqueue_if_absent(self, request_id: int) -> str | None:
+        if request_id in self.queued_ids():
+            return None
+        return self.enqueue(request_id)
 
     def _reminders(self) -> dict[str, Any]:
         return tasks.send_reminders(self.env)
@@ -76,8 +88,8 @@ class JobQueue:
         return str(result.id)
 
     def resume(self) -> list[int]:
-        """Queue again what died with a previous worker (run when a worker starts)."""
-        return tasks.resume_interrupted(self.env, self.enqueue, grace=self.env.lease * 0)
+        """Queue again what died with a previous worker and is not in the queue (run when a worker starts)."""
+        return tasks.resume_interrupted(self.env, self._enqueue_if_absent, grace=timedelta(0))
 
     def pending(self) -> int:
         """Tasks waiting in the queue."""

@@ -77,13 +77,18 @@ def deliver_mail(env: JobEnv, request_id: int | None = None) -> DeliveryReport:
 
 def resume_interrupted(env: JobEnv, enqueue: Callable[[int], Any],
                        grace: timedelta = timedelta(minutes=10)) -> list[int]:
-    """Queue again every request whose attempt died (or that was queued long ago and never ran)."""
+    """Queue again every request whose attempt died (or that was queued long ago and never ran).
+
+    `enqueue` returns None when it did not queue (the request is already waiting in the queue).
+    """
     with env.db().transaction() as s:
         ids = to_resume(s, env.clock(), env.lease, this_worker(), grace)
+    queued = []
     for request_id in ids:
-        log.info("request %s: queued again (its attempt died, or it never started)", request_id)
-        enqueue(request_id)
-    return ids
+        if enqueue(request_id) is not None:
+            log.info("request %s: queued again (its attempt died, or it never started)", request_id)
+            queued.append(request_id)
+    return queued
 
 
 def send_reminders(env: JobEnv) -> dict[str, Any]:

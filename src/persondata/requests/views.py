@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from persondata.mail import repository as mail_repository
 from persondata.requests import repository
+from persondata.requests.deadlines import controller_zone
 from persondata.requests.models import SubjectRequest
 from persondata.requests.schemas import TERMINAL, request_view
 
@@ -20,9 +21,11 @@ def listing(session: Session, today: date, *, include_closed: bool = False,
     return [request_view(r, today) for r in rows if include_closed or states or r.closed_at is None]
 
 
-def full(session: Session, req: SubjectRequest, today: date) -> dict[str, Any]:
+def full(session: Session, req: SubjectRequest, today: date, country: str = "DK") -> dict[str, Any]:
     """One request with its timeline, codes, attempts, steps, Art. 19 tasks and letters."""
     view = request_view(req, today)
+    local = req.received_at.astimezone(controller_zone(country))
+    view["received_local"] = local.strftime("%Y-%m-%d %H:%M %Z")
     view["timeline"] = [{"at": e.at.isoformat(), "actor": e.actor, "action": e.action,
                          "from": e.from_state, "to": e.to_state, "details": e.details}
                         for e in repository.events(session, req.id)]
