@@ -97,3 +97,15 @@ def test_controller_missing_reports_once(tmp_path: Path) -> None:
         load_policy(path)
     errors = [p for p in info.value.problems if p.severity == "error"]
     assert [(p.line, p.message) for p in errors] == [(1, "controller: required field is missing")]
+
+
+def test_fast_and_pure_python_parsers_agree() -> None:
+    from persondata.policy import source
+
+    files = [Path(__file__).parent / "fixtures" / "good.yaml",
+             *sorted((Path(source.__file__).parents[1] / "example_data").glob("*/privacy.yaml"))]
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        fast, slow = source.Locator(str(path)), source.Locator(str(path))
+        assert source._parse(text, fast, source._FastLoader) == source._parse(text, slow, source._Loader)
+        assert fast.lines == slow.lines

@@ -29,28 +29,36 @@ _EXPANDS = f"the file expands to more than {_MAX_NODES} values through YAML alia
 _VAR_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
+def _construct_mapping(self: Any, node: Node, deep: bool = False) -> dict[Any, Any]:
+    """A mapping whose keys are their text as written (`5:` is "5"); a list or mapping key is an error."""
+    if not isinstance(node, MappingNode):
+        raise yaml.constructor.ConstructorError(None, None, "expected a mapping", node.start_mark)
+    self.flatten_mapping(node)
+    mapping: dict[Any, Any] = {}
+    for key_node, value_node in node.value:
+        if not isinstance(key_node, ScalarNode):
+            raise yaml.constructor.ConstructorError(
+                "while constructing a mapping", node.start_mark,
+                "found a list or mapping used as a key", key_node.start_mark)
+        mapping[key_node.value] = self.construct_object(value_node, deep=deep)
+    return mapping
+
+
 class _Loader(yaml.SafeLoader):
-    """SafeLoader with YAML 1.2 booleans (no yes/no/on/off) and mapping keys always text (`5:` is "5")."""
+    """The pure-Python safe loader: YAML 1.2 booleans (no yes/no/on/off), keys as text; exact error texts."""
 
-    def construct_mapping(self, node: Node, deep: bool = False) -> dict[Any, Any]:
-        """A mapping whose keys are their text as written; a list or mapping as a key is an error."""
-        if not isinstance(node, MappingNode):
-            raise yaml.constructor.ConstructorError(None, None, "expected a mapping", node.start_mark)
-        self.flatten_mapping(node)
-        mapping: dict[Any, Any] = {}
-        for key_node, value_node in node.value:
-            if not isinstance(key_node, ScalarNode):
-                raise yaml.constructor.ConstructorError(
-                    "while constructing a mapping", node.start_mark,
-                    "found a list or mapping used as a key", key_node.start_mark)
-            mapping[key_node.value] = self.construct_object(value_node, deep=deep)
-        return mapping
+    construct_mapping = _construct_mapping
 
 
-_Loader.yaml_implicit_resolvers = {
-    first: [(tag, rx) for tag, rx in resolvers if tag != _BOOL]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
+_FastLoader: type[Any] = _Loader
+if getattr(yaml, "__with_libyaml__", False):
+
+    class _CLoader(yaml.CSafeLoader):
+        """The same loader on libyaml's parser (several times faster); errors are re-read with _Loader."""
+
+        construct_mapping = _construct_mapping
+
+    _FastLoader = _CLoader
 
 
 def _timestamp(loader: yaml.SafeLoader, node: Node) -> Any:
@@ -61,8 +69,15 @@ def _timestamp(loader: yaml.SafeLoader, node: Node) -> Any:
         return loader.construct_scalar(node)  # type: ignore[arg-type]
 
 
-_Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
-_Loader.add_implicit_resolver(_BOOL, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
+_cls: type[Any]
+_loaders: list[type[Any]] = list(dict.fromkeys([_Loader, _FastLoader]))
+for _cls in _loaders:
+    _cls.yaml_implicit_resolvers = {
+        first: [(tag, rx) for tag, rx in resolvers if tag != _BOOL]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+    _cls.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
+    _cls.add_implicit_resolver(_BOOL, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
 
 
 def dotted(keys: PathKey) -> str:
@@ -101,16 +116,15 @@ class Locator:
 
 def parse_yaml(text: str, locator: Locator) -> tuple[Any, list[Problem]]:
     """Parse YAML text, filling locator.lines; returns (data, problems) — data is None on syntax errors."""
-    loader = _Loader(text)
-    problems: list[Problem] = []
+    if _FastLoader is not _Loader:
+        try:
+            return _parse(text, locator, _FastLoader)
+        except yaml.YAMLError:
+            locator.lines.clear()  # re-read with the pure-Python parser for its precise messages
+        except (ValueError, TypeError, OverflowError):
+            locator.lines.clear()
     try:
-        node = loader.get_single_node()
-        if node is None:
-            return None, [Problem(locator.file, 1, "the policy file is empty")]
-        _walk(node, (), locator, problems)  # before construction, which flattens `<<` merges
-        if any(_RECURSIVE in p.message or _EXPANDS in p.message for p in problems):
-            return None, problems
-        data = loader.construct_document(node)
+        return _parse(text, locator, _Loader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else 1
@@ -125,9 +139,22 @@ def parse_yaml(text: str, locator: Locator) -> tuple[Any, list[Problem]]:
         return None, [Problem(locator.file, 1, f"YAML syntax error: {exc}")]
     except (ValueError, TypeError, OverflowError) as exc:  # a scalar PyYAML cannot build
         return None, [Problem(locator.file, 1, f"YAML error: {exc}")]
+
+
+def _parse(text: str, locator: Locator, loader_class: type[Any]) -> tuple[Any, list[Problem]]:
+    """Compose, record lines, construct; YAML errors propagate."""
+    loader = loader_class(text)
+    problems: list[Problem] = []
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None, [Problem(locator.file, 1, "the policy file is empty")]
+        _walk(node, (), locator, problems)  # before construction, which flattens `<<` merges
+        if any(_RECURSIVE in p.message or _EXPANDS in p.message for p in problems):
+            return None, problems
+        return loader.construct_document(node), problems
     finally:
         loader.dispose()
-    return data, problems
 
 
 def _walk(node: Node, path: PathKey, loc: Locator, problems: list[Problem],
