@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import sqlalchemy as sa
+import yaml
 
 from persondata.audit import service as audit_service
 from persondata.db.engine import Database
@@ -14,6 +15,7 @@ from persondata.dsr import repository
 from persondata.dsr.erase import erase
 from persondata.dsr.results import ErasureResult
 from persondata.identity import Hasher, make_identity
+from persondata.policy.model import Policy
 from persondata.testing.webshop import NOW, Shop
 
 JANE = make_identity("email", "jane@example.dk")
@@ -202,3 +204,64 @@ def test_deferred_erasure_carried_out_when_due(sqlite_shop: Shop, state: Databas
     with state.transaction() as session:
         assert repository.open_deferred(session) == []
         assert repository.restricted_hashes(session) == set()
+
+
+SHARED_POLICY = """
+controller: {name: X, country: DK, email: x@example.dk}
+purposes:
+  service: {name: Service, basis: contract, retention: 1 years after relationship_end}
+systems:
+  tel:
+    url: ${TEL_DB}
+    tables:
+      company:
+        primary_key: id
+        identities: {cvr: cvr}
+        purposes: [service]
+        fields: {contact_email: user.contact.email}
+      site:
+        primary_key: id
+        belongs_to: {company_id: company.id}
+        purposes: [service]
+        fields: {street: user.contact.address}
+      employee:
+        primary_key: id
+        identities: {email: email}
+        references: {site_id: site.id}
+        purposes: [service]
+        fields: {email: user.contact.email}
+"""
+
+
+def test_rows_others_still_point_at_are_shared_not_deleted(company_url: str, state: Database,
+                                                            hasher: Hasher) -> None:
+    md = sa.MetaData()
+    sa.Table("company", md, sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+             sa.Column("cvr", sa.String(10)), sa.Column("contact_email", sa.String(100)))
+    sa.Table("site", md, sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+             sa.Column("company_id", sa.Integer, sa.ForeignKey("company.id"), nullable=False),
+             sa.Column("street", sa.String(100)))
+    sa.Table("employee", md, sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+             sa.Column("email", sa.String(100)), sa.Column("site_id", sa.Integer, sa.ForeignKey("site.id")))
+    engine = sa.create_engine(company_url)
+    with engine.begin() as c:
+        md.create_all(c)
+        c.execute(md.tables["company"].insert(), [{"id": 1, "cvr": "14856455", "contact_email": "boss@a.dk"}])
+        c.execute(md.tables["site"].insert(), [{"id": 10, "company_id": 1, "street": "Havnegade 1"},
+                                               {"id": 11, "company_id": 1, "street": "Old street 2"}])
+        c.execute(md.tables["employee"].insert(), [{"id": 100, "email": "ann@a.dk", "site_id": 10}])
+    policy = Policy.model_validate(yaml.safe_load(SHARED_POLICY))
+    with state.transaction() as session:
+        result = erase(session, policy, [make_identity("cvr", "14856455")], hasher=hasher, actor="dpo",
+                       now=NOW, env={"TEL_DB": company_url})
+    assert result.complete, result.systems
+    site = {r.key: r for t in result.tables if t.table == "site" for r in t.rows}
+    assert site[10].action == "report" and "1 other row(s) of employee" in str(site[10].note)
+    assert site[11].action == "delete"
+    company = next(t for t in result.tables if t.table == "company").rows[0]
+    assert company.action == "anonymise" and "owns kept rows of site" in str(company.note)
+    with engine.connect() as c:
+        assert [tuple(r) for r in c.execute(sa.text("SELECT id, street FROM site"))] == [(10, "Havnegade 1")]
+        company_row = c.execute(sa.text("SELECT cvr, contact_email FROM company")).one()
+        assert tuple(company_row) == (None, None)
+    engine.dispose()

@@ -67,6 +67,18 @@ class DataMap:
                             f"systems.{ref.system}.tables.{ref.table}.{kind}.{column}: table {ptable!r}"
                             f" is not in system {ref.system}'s data map")
                     self.edges.append(Edge(ref, column, parent, pcol, kind == "belongs_to"))
+        self._owners: dict[TableRef, list[Edge]] = {r: [] for r in self.tables}
+        self._children: dict[TableRef, list[Edge]] = {r: [] for r in self.tables}
+        self._refs: dict[TableRef, list[Edge]] = {r: [] for r in self.tables}
+        self._by_system: dict[str, list[TableRef]] = {s: [] for s in policy.systems}
+        for edge in self.edges:
+            if edge.ownership:
+                self._owners[edge.child].append(edge)
+                self._children[edge.parent].append(edge)
+            else:
+                self._refs[edge.child].append(edge)
+        for ref in self.tables:
+            self._by_system[ref.system].append(ref)
 
     def systems(self) -> list[str]:
         """System names in policy order."""
@@ -78,19 +90,19 @@ class DataMap:
 
     def owners(self, ref: TableRef) -> list[Edge]:
         """Ownership edges from this table to its parents."""
-        return [e for e in self.edges if e.child == ref and e.ownership]
+        return self._owners.get(ref, [])
 
     def children(self, ref: TableRef) -> list[Edge]:
         """Ownership edges from child tables to this one."""
-        return [e for e in self.edges if e.parent == ref and e.ownership]
+        return self._children.get(ref, [])
 
     def references_from(self, ref: TableRef) -> list[Edge]:
         """Non-ownership edges from this table."""
-        return [e for e in self.edges if e.child == ref and not e.ownership]
+        return self._refs.get(ref, [])
 
     def system_tables(self, system: str) -> list[TableRef]:
         """The tables of one system in policy order."""
-        return [r for r in self.tables if r.system == system]
+        return self._by_system.get(system, [])
 
     @cached_property
     def _order(self) -> dict[str, list[TableRef]]:

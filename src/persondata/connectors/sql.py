@@ -92,6 +92,8 @@ class SqlConnector:
         self._metadata = sa.MetaData()
         self._tables: dict[str, sa.Table] = {}
         self._columns: dict[str, dict[str, ColumnInfo]] = {}
+        self._statements: dict[tuple[str, tuple[str, ...], tuple[str, ...] | None], sa.Select[Any]] = {}
+        self._pks: dict[str, str] = {}
         self._lock = threading.Lock()
 
     @property
@@ -167,10 +169,28 @@ class SqlConnector:
             raise DataMapError(f"system {self.name}: table {table} has no column {column!r}")
         return t.c[column]
 
+    def match_statement(self, table: str, match: tuple[str, ...],
+                        columns: tuple[str, ...] | None) -> sa.Select[Any]:
+        """`SELECT ... WHERE a IN (:m0) OR b IN (:m1)` with expanding parameters, built once and cached."""
+        key = (table, match, columns)
+        stmt = self._statements.get(key)
+        if stmt is None:
+            t = self.table(table)
+            cols = [t] if columns is None else [self.column(table, c) for c in columns]
+            conds = [self.column(table, c).in_(sa.bindparam(f"m{i}", expanding=True))
+                     for i, c in enumerate(match)]
+            stmt = sa.select(*cols).where(sa.or_(*conds))
+            self._statements[key] = stmt
+        return stmt
+
     def primary_key(self, table: str) -> str:
         """The data map's primary key of a table (else the reflected one)."""
+        known = self._pks.get(table)
+        if known is not None:
+            return known
         if self.system is not None and table in self.system.tables:
-            return self.system.tables[table].primary_key
+            self._pks[table] = self.system.tables[table].primary_key
+            return self._pks[table]
         pk = list(self.table(table).primary_key.columns)
         if len(pk) != 1:
             raise DataMapError(f"system {self.name}: table {table} needs a single-column primary key")
@@ -298,9 +318,15 @@ class SqlSession:
             by_col: dict[str, list[Any]] = {}
             for c, v in chunk:
                 by_col.setdefault(c, []).append(v)
-            cond = sa.or_(*(self.connector.column(table, c).in_(vs) for c, vs in by_col.items()))
-            for row in self._rows(self._select(table, columns).where(cond)):
-                seen.setdefault(row.get(pk, id(row)), row)
+            wanted = None if columns is None else tuple(columns)
+            stmt = self.connector.match_statement(table, tuple(by_col), wanted)
+            params = {f"m{i}": vs for i, vs in enumerate(by_col.values())}
+            try:
+                result = self.conn.execute(stmt, params)
+                for row in result.mappings():
+                    seen.setdefault(row.get(pk, id(row)), dict(row))
+            except DBAPIError as exc:
+                raise SystemFailure(f"system {self.connector.name}: {exc.orig}") from exc
         return list(seen.values())
 
     def fetch_keys(self, table: str, keys: Collection[Any]) -> list[Row]:

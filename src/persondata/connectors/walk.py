@@ -19,11 +19,13 @@ addresses are matched lower-cased.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable
+import threading
+from collections.abc import Callable, Collection, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from functools import lru_cache
+from typing import Any, Literal, TypeVar
 
 import phonenumbers
 
@@ -33,10 +35,29 @@ from persondata.errors import IdentityError
 from persondata.identity import Identity, normalise
 
 Reach = Literal["identity", "owned", "reference"]
+T = TypeVar("T")
+R = TypeVar("R")
+_POOL: list[ThreadPoolExecutor] = []
+_POOL_LOCK = threading.Lock()
 
 
-def variants(identity: Identity) -> set[str]:
+def in_parallel(fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
+    """fn over items, one thread each (a shared pool of 8, started on first use); in order."""
+    if len(items) < 2:
+        return [fn(i) for i in items]
+    with _POOL_LOCK:
+        if not _POOL:
+            _POOL.append(ThreadPoolExecutor(max_workers=8, thread_name_prefix="persondata-systems"))
+    return list(_POOL[0].map(fn, items))
+
+
+@lru_cache(maxsize=4096)
+def variants(identity: Identity) -> frozenset[str]:
     """The spellings of a normalised identity to look for in stored data."""
+    return frozenset(_variants(identity))
+
+
+def _variants(identity: Identity) -> set[str]:
     out = {identity.value}
     if identity.kind == "phone":
         try:
@@ -139,19 +160,25 @@ def _pass(state: _State, system: str, session: ConnectorSession, pk: dict[TableR
     return queries
 
 
-def _gather(dm: DataMap, found: dict[TableRef, FoundTable], country: str) -> dict[str, set[str]]:
+def _gather(dm: DataMap, found: dict[TableRef, FoundTable], country: str,
+            seen: dict[tuple[str, str], str | None]) -> dict[str, set[str]]:
     """Every identity value in the rows found, normalised (values that do not parse are skipped)."""
     out: dict[str, set[str]] = {}
     for ref, table in found.items():
         for kind, column in dm.spec(ref).identities.items():
             for row in table.rows.values():
                 raw = row.get(column)
-                if raw is None or str(raw).strip() == "":
+                if raw is None:
                     continue
-                try:
-                    out.setdefault(kind, set()).add(normalise(kind, str(raw), country))
-                except IdentityError:
-                    continue
+                key = (kind, str(raw))
+                if key not in seen:
+                    try:
+                        seen[key] = normalise(kind, key[1], country) if key[1].strip() else None
+                    except IdentityError:
+                        seen[key] = None
+                value = seen[key]
+                if value is not None:
+                    out.setdefault(kind, set()).add(value)
     return out
 
 
@@ -191,6 +218,7 @@ def discover(
             return sessions[system]
 
         passes = 0
+        normalised: dict[tuple[str, str], str | None] = {}
         while True:
             active = [s for s in names if _has_work(state, s)]
             if not active:
@@ -199,13 +227,12 @@ def discover(
             for s in active:
                 session_of(s)
             if parallel and len(active) > 1:
-                with ThreadPoolExecutor(max_workers=min(8, len(active))) as pool:
-                    state.queries += sum(pool.map(lambda s: _pass(state, s, sessions[s], pks), active))
+                state.queries += sum(in_parallel(lambda s: _pass(state, s, sessions[s], pks), active))
             else:
                 for s in active:
                     state.queries += _pass(state, s, sessions[s], pks)
             if expand:
-                for kind, values in _gather(dm, state.found, country).items():
+                for kind, values in _gather(dm, state.found, country, normalised).items():
                     if kind in kinds:
                         state.known.setdefault(kind, set()).update(values)
         subject = {r: t for r, t in state.found.items() if t.rows}

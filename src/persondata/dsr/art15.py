@@ -71,6 +71,31 @@ def _row_values(row: dict[str, Any], encrypted: set[str], decrypt: Decrypt | Non
     return out
 
 
+_INFO: dict[tuple[int, str, str, str, tuple[str, ...], bool], tuple[Policy, dict[str, Any]]] = {}
+
+
+def _info(policy: Policy, ref: TableRef, spec: Table, names: list[str], lang: str,
+          decrypted: bool) -> dict[str, Any]:
+    """The table's Art. 15 information (the same for every subject: cached per policy)."""
+    key = (id(policy), ref.system, ref.table, lang, tuple(names), decrypted)
+    hit = _INFO.get(key)
+    if hit is not None and hit[0] is policy:
+        return hit[1]
+    categories = [spec.field_spec(c).category for c in spec.fields]
+    info: dict[str, Any] = {
+        "description": text_in(spec.description, lang),
+        "columns": columns_out(policy, spec, names, lang, decrypted),
+        "purposes": purposes_out(policy, spec.purposes, lang),
+        "categories": list(dict.fromkeys(category_name(c, lang, policy) for c in categories)),
+        "recipients": recipients_of(policy, spec.purposes, lang),
+        "source": source_text(policy, spec, lang),
+    }
+    if len(_INFO) > 1024:
+        _INFO.clear()
+    _INFO[key] = (policy, info)
+    return info
+
+
 def table_out(
     policy: Policy,
     ref: TableRef,
@@ -86,16 +111,10 @@ def table_out(
     rows = [found.rows[k] for k in keys]
     names = list(rows[0]) if rows else []
     encrypted = {c for c in spec.fields if spec.field_spec(c).encrypted}
-    categories = [spec.field_spec(c).category for c in spec.fields]
     return TableOut(
-        system=ref.system, table=ref.table, description=text_in(spec.description, lang),
-        reached="reference" if reached == "reference" else "subject",
+        system=ref.system, table=ref.table, reached="reference" if reached == "reference" else "subject",
         rows=[_row_values(r, encrypted, decrypt) for r in rows],
-        columns=columns_out(policy, spec, names, lang, decrypt is not None),
-        purposes=purposes_out(policy, spec.purposes, lang),
-        categories=list(dict.fromkeys(category_name(c, lang, policy) for c in categories)),
-        recipients=recipients_of(policy, spec.purposes, lang),
-        source=source_text(policy, spec, lang),
+        **_info(policy, ref, spec, names, lang, decrypt is not None),
     )
 
 

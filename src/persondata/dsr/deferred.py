@@ -23,7 +23,7 @@ from persondata.connectors.walk import Discovery, FoundTable
 from persondata.db.base import utcnow
 from persondata.dsr import repository
 from persondata.dsr.common import audit, systems_for
-from persondata.dsr.erase import apply_plan
+from persondata.dsr.erase import apply_system
 from persondata.dsr.erase_plan import plan_erasure
 from persondata.dsr.holds import Hold
 from persondata.dsr.models import DeferredErasure
@@ -104,7 +104,7 @@ def _system(session: Session, sy: Systems, dm: DataMap, policy: Policy, system: 
             wanted.setdefault(ref, []).append(d)
     found: dict[TableRef, FoundTable] = {}
     forced: dict[TableRef, dict[Any, Hold]] = {}
-    with connector.session() as s:
+    with connector.session(write=True) as s:
         for ref, items in wanted.items():
             pk = connector.primary_key(ref.table)
             table = FoundTable(ref, pk)
@@ -113,9 +113,10 @@ def _system(session: Session, sy: Systems, dm: DataMap, policy: Policy, system: 
             found[ref] = table
             forced[ref] = {repository.key_value(d.row_key): Hold(d.purpose or "deferred", d.law, d.due_on)
                            for d in items if d in waiting}
-    plan = plan_erasure(policy, dm, Discovery([], [], found, {}),
-                        lambda ref: connector.columns(ref.table), today=today, hasher=hasher, forced=forced)
-    counts = apply_plan(sy, dm, plan, system)
+        plan = plan_erasure(policy, dm, Discovery([], [], found, {}),
+                            lambda ref: connector.columns(ref.table), today=today, hasher=hasher,
+                            forced=forced, session_for=lambda _system: s, owned_too=True)
+        counts = apply_system(s, dm, plan, system)
     result.deleted += sum(c.deleted for c in counts.values())
     result.anonymised += sum(c.anonymised for c in counts.values())
     done: list[int] = []
@@ -127,8 +128,8 @@ def _system(session: Session, sy: Systems, dm: DataMap, policy: Policy, system: 
         if decision is None:
             result.gone += 1
             done.append(d.id)
-        elif decision.deferred:
-            d.due_on = decision.due
+        elif decision.deferred or decision.action == "shared":
+            d.due_on = decision.due if decision.deferred else d.due_on
             result.still_held += 1
         else:
             done.append(d.id)

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Collection, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from datetime import datetime
 
@@ -23,9 +22,9 @@ from sqlalchemy.orm import Session
 
 from persondata.connectors.graph import DataMap, TableRef
 from persondata.connectors.protocol import ConnectorSession
-from persondata.connectors.sql import Systems, Tx
+from persondata.connectors.sql import SqlSession, Systems, Tx
 from persondata.connectors.strategies import Counts, RowPlan, apply_rows
-from persondata.connectors.walk import discover
+from persondata.connectors.walk import discover, in_parallel
 from persondata.db.base import utcnow
 from persondata.dsr import repository
 from persondata.dsr.common import (
@@ -58,6 +57,11 @@ def discover_identities(
         return discover(DataMap(policy), sy.get, ids, country=policy.controller.country).identities
 
 
+def _db(sy: Systems, system: str) -> str:
+    """The database a system lives in (systems may share one)."""
+    return sy.get(system).engine.url.render_as_string(hide_password=False)
+
+
 def apply_system(session: ConnectorSession, dm: DataMap, plan: ErasurePlan,
                  system: str) -> dict[TableRef, Counts]:
     """Write one system's part of a plan in the caller's transaction, children before parents."""
@@ -84,7 +88,10 @@ def _table_out(tp: TablePlan, rp: RowPlan) -> TableErasureOut:
     updates = dict(rp.updates)
     for key in sorted(tp.decisions, key=lambda k: (str(type(k)), k)):
         d = tp.decisions[key]
-        if d.action == "held":
+        if d.action == "shared":
+            out.rows.append(RowAction(key=key, action="report", note=d.kept_for))
+            out.reported_only += 1
+        elif d.action == "held":
             assert d.hold is not None
             out.rows.append(RowAction(key=key, action="held", hold_purpose=d.hold.purpose,
                                       hold_law=d.hold.law, hold_until=d.hold.until))
@@ -141,40 +148,52 @@ def erase(
     dm = DataMap(policy)
     subject = subject_hash(hasher, ids)
     with systems_for(policy, systems, env) as sy, ExitStack() as stack:
+        # Rows are found and changed in the same transaction; systems on one database share it.
+        by_db: dict[str, Tx] = {}
         txs: dict[str, Tx] = {}
+        writable = {_db(sy, s) for s in (only if only is not None else [])}
 
         def session_for(system: str) -> ConnectorSession:
-            # Rows are found and changed in the same transaction of each system to be changed.
-            tx = sy.get(system).begin(write=not dry_run and (only is None or system in only))
-            stack.callback(tx.close)
+            connector = sy.get(system)
+            key = _db(sy, system)
+            tx = by_db.get(key)
+            if tx is None:
+                tx = connector.begin(write=not dry_run and (only is None or key in writable))
+                stack.callback(tx.close)
+                by_db[key] = tx
             txs[system] = tx
-            return tx.session
+            return SqlSession(connector, tx.conn)
 
         found = discover(dm, sy.get, ids, country=policy.controller.country, expand=expand,
                          session_for=session_for)
         plan = plan_erasure(policy, dm, found, lambda ref: sy.get(ref.system).columns(ref.table),
-                            today=now.date(), hasher=hasher)
+                            today=now.date(), hasher=hasher, session_for=session_for)
         targets = [s for s in plan.systems() if only is None or s in only]
         statuses: dict[str, SystemStatus] = {}
         if not dry_run:
-            def run(system: str) -> tuple[str, str | None]:
-                tx = txs[system]
+            groups: dict[int, list[str]] = {}
+            for system in targets:
+                groups.setdefault(id(txs[system]), []).append(system)
+
+            def run(names: list[str]) -> tuple[list[str], str | None]:
+                tx = txs[names[0]]
                 try:
-                    apply_system(tx.session, dm, plan, system)
+                    for system in names:
+                        apply_system(SqlSession(sy.get(system), tx.conn), dm, plan, system)
                     tx.commit()
                 except PersondataError as exc:
                     tx.rollback()
-                    return system, str(exc)
-                return system, None
+                    return names, str(exc)
+                return names, None
 
-            if parallel and len(targets) > 1:
-                with ThreadPoolExecutor(max_workers=min(8, len(targets))) as pool:
-                    outcomes = list(pool.map(run, targets))
+            if parallel and len(groups) > 1:
+                outcomes = in_parallel(run, list(groups.values()))
             else:
-                outcomes = [run(s) for s in targets]
-            for system, error in outcomes:
-                status = "failed" if error else "done"
-                statuses[system] = SystemStatus(system=system, status=status, error=error)
+                outcomes = [run(names) for names in groups.values()]
+            for names, error in outcomes:
+                for system in names:
+                    status = "failed" if error else "done"
+                    statuses[system] = SystemStatus(system=system, status=status, error=error)
     for s in plan.systems():
         statuses.setdefault(s, SystemStatus(system=s, status="planned" if dry_run and s in targets
                                             else "skipped"))

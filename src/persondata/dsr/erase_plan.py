@@ -10,24 +10,27 @@
    ownership chain until nothing changes.
 4. Rows reached only through a reference (a shared address) are reported, never changed;
    an anonymised row lets go of the rows it references (the column is nulled when it can be).
+5. A row of the subject that would be deleted but that rows of others still reference (a
+   company's site that its employees' rows point at) is **shared**: left untouched and
+   reported; its owners are kept like the owners of held rows.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Literal
 
 from persondata.connectors.graph import DataMap, TableRef
-from persondata.connectors.protocol import ColumnInfo, Row
+from persondata.connectors.protocol import ColumnInfo, ConnectorSession, Row
 from persondata.connectors.strategies import RowPlan, TableErasure, plan_rows, table_erasure
 from persondata.connectors.walk import Discovery
 from persondata.dsr.holds import Hold, hold_for
 from persondata.identity import Hasher
 from persondata.policy.model import Policy, Strategy
 
-Action = Literal["delete", "anonymise", "held"]
+Action = Literal["delete", "anonymise", "held", "shared"]
 
 
 @dataclass
@@ -112,6 +115,39 @@ def _keep_parents(dm: DataMap, tables: dict[TableRef, TablePlan]) -> None:
                         changed = True
 
 
+def _keep_referenced(dm: DataMap, tables: dict[TableRef, TablePlan],
+                     session_for: Callable[[str], ConnectorSession], owned_too: bool) -> bool:
+    """Rows that other rows still point at are shared: left untouched (one query per edge)."""
+    changed = False
+    for ref, tp in tables.items():
+        deleting = [k for k, d in tp.decisions.items() if d.action == "delete"]
+        if not deleting:
+            continue
+        for edge in dm.edges:
+            if edge.parent != ref or (edge.ownership and not owned_too):
+                continue
+            values = {tp.rows[k][edge.parent_column] for k in deleting
+                      if tp.rows[k].get(edge.parent_column) is not None}
+            if not values:
+                continue
+            child = tables.get(edge.child)
+            pk = dm.spec(edge.child).primary_key
+            rows = session_for(ref.system).fetch(edge.child.table, {edge.column: values}, [pk, edge.column])
+            still: dict[str, int] = {}
+            for row in rows:
+                d = child.decisions.get(row[pk]) if child is not None else None
+                if d is None or not (d.action == "delete" or edge.column in d.extra):
+                    still[str(row[edge.column])] = still.get(str(row[edge.column]), 0) + 1
+            for key in deleting:
+                n = still.get(str(tp.rows[key].get(edge.parent_column)))
+                if n:
+                    d = tp.decisions[key]
+                    d.action = "shared"
+                    d.kept_for = f"shared: {n} other row(s) of {edge.child.table} point at it"
+                    changed = True
+    return changed
+
+
 def _unlink_references(dm: DataMap, tables: dict[TableRef, TablePlan]) -> None:
     """Anonymised rows let go of what they reference (a shared address says where the subject lives)."""
     for ref, tp in tables.items():
@@ -133,10 +169,15 @@ def plan_erasure(
     today: date,
     hasher: Hasher | None,
     forced: Mapping[TableRef, Mapping[Any, Hold]] | None = None,
+    session_for: Callable[[str], ConnectorSession] | None = None,
+    owned_too: bool = False,
 ) -> ErasurePlan:
-    """Decide, for every row found, whether it is deleted, anonymised or held (nothing is written).
+    """Decide, for every row found, whether it is deleted, anonymised, held or shared (nothing is written).
 
-    `forced` holds rows regardless of their purposes (deferred erasures not yet due).
+    `forced` holds rows regardless of their purposes (deferred erasures not yet due). With
+    `session_for`, rows to be deleted that other rows still point at through a reference (and,
+    with `owned_too`, through ownership — for rows loaded by key, whose children were not
+    walked) are kept as shared.
     """
     tables: dict[TableRef, TablePlan] = {}
     for ref, found in discovery.tables.items():
@@ -152,9 +193,11 @@ def plan_erasure(
                 decisions[key] = RowDecision("delete" if erasure.mode == "delete" else "anonymise")
         tables[ref] = TablePlan(ref, erasure, columns, dict(found.rows), decisions, spec.restricted_flag)
     _keep_parents(dm, tables)
+    while session_for is not None and _keep_referenced(dm, tables, session_for, owned_too):
+        _keep_parents(dm, tables)
     _unlink_references(dm, tables)
     for tp in tables.values():
-        work = [tp.rows[k] for k, d in tp.decisions.items() if d.action != "held"]
+        work = [tp.rows[k] for k, d in tp.decisions.items() if d.action in ("delete", "anonymise")]
         keep = {k for k, d in tp.decisions.items() if d.action == "anonymise"}
         extra = {k: d.extra for k, d in tp.decisions.items() if d.extra}
         tp.row_plan = plan_rows(tp.erasure, tp.columns, work, hasher, keep=keep, extra=extra)
