@@ -1,7 +1,7 @@
 """`retention run`: erase what has expired, batch by batch, crash-safe, audited, holds respected.
 
-Per batch (at most `batch_size` rows, halved while a company transaction takes longer than
-half a second so that no lock is held much longer than that):
+Per batch (at most `batch_size` rows; halved when a company transaction takes longer than
+0.8 s, grown back when they are quick, so that no lock is held much longer than a second):
 
 1. journal: the batch (its row keys) is written to persondata's state as `pending`;
 2. the company transaction deletes or anonymises the rows and commits;
@@ -44,7 +44,8 @@ from persondata.retention.query import delete_keys
 from persondata.retention.scan import Group, Range, TableScan
 from persondata.retention.settle import settle_pending
 
-TARGET_SECONDS = 0.5
+SLOW_SECONDS = 0.8  # a company transaction this long halves the batch (locks held about a second at most)
+FAST_SECONDS = 0.2  # this short grows it back towards the size asked for
 MIN_BATCH = 100
 STALE_AFTER = timedelta(minutes=15)
 
@@ -110,6 +111,7 @@ class Runner:
             raise ValueError("batch size must be at least 1")
         self.engine = engine
         self.batch_size = batch_size
+        self.max_batch = batch_size
         self.actor = actor
         self.clock = clock
         self.progress = progress or _Quiet()
@@ -251,9 +253,12 @@ class Runner:
         self._maybe_crash("batch")
 
     def _took(self, seconds: float, report: RunReport) -> None:
+        """Adapt the batch size to how long the company transaction held its locks."""
         report.longest_transaction = max(report.longest_transaction, seconds)
-        if seconds > TARGET_SECONDS and self.batch_size > MIN_BATCH:
+        if seconds > SLOW_SECONDS and self.batch_size > MIN_BATCH:
             self.batch_size = max(MIN_BATCH, self.batch_size // 2)
+        elif seconds < FAST_SECONDS and self.batch_size < self.max_batch:
+            self.batch_size = min(self.max_batch, self.batch_size * 2)
 
     def _close(self, run: RetentionRun, batch_id: int, ref: TableRef, rule: str, action: str, counts: Counts,
                subject: str | None, oldest: datetime | None) -> None:
