@@ -57,15 +57,15 @@ def tail(
                  "hash": e.hash} for e in entries]
 
     def human() -> None:
-        from rich.table import Table
-
-        table = Table("id", "at", "actor", "action", "subject", "target", "details")
         for r in rows:
-            subject = r["subject"][:12] + "…" if r["subject"] else ""
-            table.add_row(str(r["id"]), r["at"].strftime("%Y-%m-%d %H:%M:%S"), r["actor"],
-                          r["action"], subject, r["target"] or "",
-                          json.dumps(r["details"], ensure_ascii=False))
-        c.out.print(table)
+            parts = [str(r["id"]), f"{r['at']:%Y-%m-%d %H:%M:%S}", r["actor"], r["action"]]
+            if r["subject"]:
+                parts.append(f"subject {r['subject'][:12]}…")
+            if r["target"]:
+                parts.append(r["target"])
+            if r["details"]:
+                parts.append(json.dumps(r["details"], ensure_ascii=False, sort_keys=True))
+            c.out.print("  ".join(parts), highlight=False, markup=False)
 
     c.emit(rows, human)
 

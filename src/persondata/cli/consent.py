@@ -146,18 +146,19 @@ def history(ctx: typer.Context, identity: str = IdentityOpt,
     rows = [e.__dict__ for e in events]
 
     def human() -> None:
-        from rich.table import Table
-
-        table = Table("event", "at (UTC)", "purpose", "action", "source", "policy", "notice sha256",
-                      "evidence", "actor", "provenance", title=f"consent history of {who}")
+        c.out.print(f"consent history of {who} ({len(events)} events)", highlight=False)
         for e in events:
-            evidence = " ".join(x for x in (e.ip_prefix, e.user_agent) if x)
-            table.add_row(str(e.id), f"{e.at:%Y-%m-%d %H:%M}", e.purpose, e.action, e.source,
-                          e.policy_version, (e.notice_hash or "")[:12], evidence, e.actor,
-                          e.provenance or "")
-        c.out.print(table)
-        if not events:
-            c.out.print(f"no consent events for {who}", highlight=False)
+            c.out.print(f"#{e.id}  {e.at:%Y-%m-%d %H:%M:%S} UTC  {e.purpose}  {e.action.upper()}  "
+                        f"source {e.source}, policy version {e.policy_version}", highlight=False)
+            if e.notice_hash:
+                c.out.print(f"    notice sha256 {e.notice_hash}", highlight=False)
+            if e.ip_prefix or e.user_agent:
+                c.out.print(f"    evidence: ip {e.ip_prefix or '-'}, user agent {e.user_agent or '-'}",
+                            highlight=False)
+            if e.provenance:
+                c.out.print(f"    provenance: {e.provenance}", highlight=False)
+            c.out.print(f"    recorded {e.recorded_at:%Y-%m-%d %H:%M:%S} UTC by {e.actor}",
+                        highlight=False)
         if suppressed:
             c.out.print("on the suppression list: objected to direct marketing (Art. 21(3))")
 
