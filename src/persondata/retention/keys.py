@@ -62,7 +62,7 @@ def shred_unreferenced(engine: Engine, key_ids: set[str], actor: str, now: datet
     if not key_ids:
         return 0
     from persondata.vault import repository as vault_repository
-    from persondata.vault.service import Vault, compact
+    from persondata.vault.service import compact, shred_key_ids
 
     unused = set(key_ids) - referenced(engine, key_ids)
     if not unused:
@@ -70,8 +70,7 @@ def shred_unreferenced(engine: Engine, key_ids: set[str], actor: str, now: datet
     with engine.state.transaction() as s:
         live = vault_repository.live_keys(s, unused)
         idle = [k.id for k in live if k.last_used_at <= now - GRACE]
-        vault = Vault(s, engine.settings, actor=actor)
-        done = vault.shred_keys(idle, now=now, reason="retention") if idle else 0
+        done = shred_key_ids(s, idle, actor=actor, now=now, reason="retention") if idle else 0
     if done:
         compact(engine.state.engine)
     return done

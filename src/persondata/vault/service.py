@@ -154,6 +154,16 @@ def shred_subjects(session: Session, subject_hashes: Iterable[str], *, actor: st
     return total
 
 
+def shred_key_ids(session: Session, key_ids: Iterable[str], *, actor: str, now: datetime | None = None,
+                  reason: str = "expiry") -> int:
+    """Destroy the given data keys (needs no master key; audited, one entry); returns how many."""
+    at = now or utcnow()
+    ids = repository.shred_ids(session, key_ids, at)
+    if ids:
+        _audit(session, actor, None, ids, reason, at)
+    return len(ids)
+
+
 def uses_vault(policy: object) -> bool:
     """True when the policy's data map declares any field `encrypted: true`."""
     systems = getattr(policy, "systems", {})
