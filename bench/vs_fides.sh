@@ -128,16 +128,12 @@ for db in "$APP_DB" "$SHOP_DB" "$STATE_DB"; do
   DBS+=("$db")
 done
 
-# --- the webshop, and persondata's side (nothing else running) --------------------------------
+# --- the webshop -------------------------------------------------------------------------------
 SHOP_URL="postgresql+psycopg://$PGUSER@$PGHOST:$PGPORT/$SHOP_DB"
 STATE_URL="postgresql+psycopg://$PGUSER@$PGHOST:$PGPORT/$STATE_DB"
 "$PY" "$BENCH/fides/webshop.py" build "$SHOP_URL"
 "$PY" "$BENCH/fides/webshop.py" reset-sql >"$WORK/reset.sql"
-LOAD=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || true)
-
-say "persondata: $WARMUP warm-up + $RUNS timed requests of each kind"
-"$PY" "$BENCH/fides/persondata_side.py" --shop-url "$SHOP_URL" --state-url "$STATE_URL" \
-  --runs "$RUNS" --warmup "$WARMUP" >"$WORK/persondata.json"
+LOAD_START=$(cut -d' ' -f1 /proc/loadavg 2>/dev/null || true)
 
 # --- Redis (password-protected, loopback) and the Fides webserver -----------------------------
 REDIS_PORT=$(free_port)
@@ -183,18 +179,23 @@ until curl -sf "http://127.0.0.1:$FIDES_PORT/health" >/dev/null 2>&1; do
   [ $(( $(date +%s) - START )) -lt 300 ] || die "the Fides webserver did not answer /health within 300 s"
   sleep 1
 done
-say "Fides up after $(( $(date +%s) - START )) s; $WARMUP warm-up + $RUNS timed requests of each kind"
+say "Fides up after $(( $(date +%s) - START )) s; $WARMUP warm-up + $RUNS timed requests of each kind and side"
 
+# persondata's requests alternate with Fides's (same load); both are timed in their own process.
+PD_CMD=$(printf '%q ' "$PY" "$BENCH/fides/persondata_side.py" --serve --shop-url "$SHOP_URL" \
+  --state-url "$STATE_URL")
 env "${FIDES_ENV[@]}" "$VENV/bin/python" "$BENCH/fides/drive.py" --url "http://127.0.0.1:$FIDES_PORT" \
   --shop-db "$SHOP_DB" --pg-host "$PGHOST" --pg-port "$PGPORT" --pg-user "$PGUSER" \
   --reset-sql "$WORK/reset.sql" --dataset "$BENCH/fides/webshop_dataset.yml" \
-  --uploads "$WORK/fides_uploads" --runs "$RUNS" --warmup "$WARMUP" >"$WORK/fides.json"
+  --uploads "$WORK/fides_uploads" --persondata "$PD_CMD" --runs "$RUNS" --warmup "$WARMUP" \
+  >"$WORK/results.json"
 stop "$FIDES_PID"; FIDES_PID=""
+LOAD_END=$(cut -d' ' -f1 /proc/loadavg 2>/dev/null || true)
 
 # --- figures ------------------------------------------------------------------------------------
 OUT=()
 [ "$WRITE" = 1 ] && OUT=(--out "$BENCH/results/vs_fides.md")
 echo
-"$PY" "$BENCH/fides/report.py" --fides "$WORK/fides.json" --persondata "$WORK/persondata.json" \
+"$PY" "$BENCH/fides/report.py" --results "$WORK/results.json" \
   --command "bench/vs_fides.sh --runs $RUNS --warmup $WARMUP" --runs "$RUNS" --warmup "$WARMUP" \
-  --load "$LOAD" "${OUT[@]}"
+  --load "$LOAD_START at the start, $LOAD_END at the end" "${OUT[@]}"

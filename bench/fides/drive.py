@@ -10,7 +10,9 @@ an access policy (one rule, every `user` category) and an erasure policy (null /
 rewrite rules by category, as persondata's policy erases those fields). Then warm-up and
 timed privacy requests for one customer: each timed from the POST /privacy-request until
 GET /privacy-request shows it `complete` (approving it first if Fides holds it for approval).
-The webshop rows are put back before every erasure request (not timed). Prints JSON.
+The webshop rows are put back before every erasure request (not timed). With --persondata,
+persondata's requests (bench/fides/persondata_side.py --serve, both variants) alternate with
+Fides's, request by request, so both sides run under the same machine load. Prints JSON.
 """
 
 from __future__ import annotations
@@ -18,7 +20,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
 import statistics
+import subprocess
 import sys
 import time
 import zipfile
@@ -35,6 +39,7 @@ DATASET = "bench_webshop"
 ACCESS_POLICY = "bench_access"
 ERASURE_POLICY = "bench_erasure"
 SUBJECT = "jane@example.dk"
+VARIANTS = ("cli", "kept")
 TABLES = ("address", "customer", "orders", "order_items", "payment_card")
 DONE = {"complete", "error", "canceled", "denied", "paused", "requires_input", "awaiting_email_send"}
 
@@ -131,6 +136,40 @@ class Fides:
         return elapsed, rid, status
 
 
+class Persondata:
+    """persondata_side.py --serve as a child process: one request at a time, timed in that process."""
+
+    def __init__(self, command: list[str]) -> None:
+        self.proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self.check = self._read()["check"]
+
+    def _read(self) -> dict[str, Any]:
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline()
+        if not line:
+            raise SystemExit(f"the persondata side stopped (exit {self.proc.wait()}); see its error above")
+        return dict(json.loads(line))
+
+    def run(self, kind: str, variant: str) -> float:
+        """Seconds of one persondata request (kind: access|erasure, variant: cli|kept)."""
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(f"{kind} {variant}\n")
+        self.proc.stdin.flush()
+        return float(self._read()["seconds"])
+
+    def close(self) -> Any:
+        """Stop the child; its check."""
+        assert self.proc.stdin is not None
+        try:
+            self.proc.stdin.write("quit\n")
+            self.proc.stdin.close()
+        except BrokenPipeError:
+            pass
+        if self.proc.wait(timeout=60) != 0:
+            raise SystemExit(f"the persondata side failed (exit {self.proc.returncode})")
+        return self.check
+
+
 def summary(times: list[float]) -> dict[str, Any]:
     """Median, min and every run, in seconds."""
     return {"median": statistics.median(times), "min": min(times), "runs": times}
@@ -148,6 +187,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reset-sql", type=Path, required=True, help="SQL that puts the webshop rows back")
     parser.add_argument("--dataset", type=Path, required=True, help="the Fides dataset YAML")
     parser.add_argument("--uploads", type=Path, help="the server's fides_uploads directory (access check)")
+    parser.add_argument("--persondata", help="command line of persondata_side.py --serve: its requests"
+                        " alternate with Fides's, under the same machine load")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--warmup", type=int, default=3)
     args = parser.parse_args(argv)
@@ -197,26 +238,36 @@ def main(argv: list[str] | None = None) -> int:
                      for a, b, e in zip(after, before, expected, strict=True)] != list(expected):
         raise SystemExit(f"erasure completed but the customer's row is {after} (was {before})")
     check["erasure_row_after"] = list(after)
+    reset()
 
-    access: list[float] = []
-    erasure: list[float] = []
-    for i in range(args.warmup + args.runs):
-        t, _, _ = fides.run(ACCESS_POLICY)
-        if i >= args.warmup:
-            access.append(t)
-    for i in range(args.warmup + args.runs):
-        reset()
-        t, _, _ = fides.run(ERASURE_POLICY)
-        if i >= args.warmup:
-            erasure.append(t)
+    ours = Persondata(shlex.split(args.persondata)) if args.persondata else None
+    fides_times: dict[str, list[float]] = {"access": [], "erasure": []}
+    our_times: dict[str, dict[str, list[float]]] = {v: {"access": [], "erasure": []} for v in VARIANTS}
+    try:
+        for kind, policy in (("access", ACCESS_POLICY), ("erasure", ERASURE_POLICY)):
+            for i in range(args.warmup + args.runs):
+                if kind == "erasure":
+                    reset()
+                t, _, _ = fides.run(policy)
+                ts = {v: ours.run(kind, v) for v in VARIANTS} if ours is not None else {}
+                if i >= args.warmup:
+                    fides_times[kind].append(t)
+                    for v, tv in ts.items():
+                        our_times[v][kind].append(tv)
+    finally:
+        our_check = ours.close() if ours is not None else None
     reset()
     shop.close()
     health = fides.http.get(args.url.rstrip("/") + "/health").json()
-    json.dump({"version": health.get("version"), "check": check, "access": summary(access),
-               "erasure": summary(erasure)}, sys.stdout, indent=2)
+    out: dict[str, Any] = {
+        "fides": {"version": health.get("version"), "check": check,
+                  **{k: summary(v) for k, v in fides_times.items()}},
+        "persondata": None if ours is None else {
+            "check": our_check, **{v: {k: summary(t) for k, t in our_times[v].items()} for v in VARIANTS}},
+    }
+    json.dump(out, sys.stdout, indent=2)
     sys.stdout.write("\n")
     return 0
-
 
 if __name__ == "__main__":
     raise SystemExit(main())

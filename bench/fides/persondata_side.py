@@ -4,12 +4,14 @@
 
 Each request goes through the same service call `persondata dsr access|erase` makes
 (persondata.dsr.service.access / erase inside one state-database transaction, audited), in
-this process after warm-up runs. Two variants are timed:
+this process after warm-up runs (alone, or driven by bench/fides/drive.py with --serve so
+that both sides' requests alternate under the same machine load). Two variants are timed:
 
 - `cli`: like the command line, new connectors per request (engine, connection, reflection);
 - `kept`: connectors kept open between requests, as a long-running worker does.
 
-The erased rows are put back before every erasure run (not timed). Prints JSON on stdout.
+Only the request itself is timed; the erased rows are put back before each erasure (untimed).
+Prints JSON on stdout.
 """
 
 from __future__ import annotations
@@ -77,19 +79,10 @@ class Side:
         self.db.dispose()
 
 
-def timed(fn: Callable[[], object], runs: int, warmup: int,
-          before: Callable[[], None] | None = None) -> list[float]:
-    """Seconds per run of fn after warm-up runs; `before` runs untimed ahead of each call."""
-    times: list[float] = []
-    for i in range(warmup + runs):
-        if before is not None:
-            before()
-        start = time.perf_counter()
-        fn()
-        elapsed = time.perf_counter() - start
-        if i >= warmup:
-            times.append(elapsed)
-    return times
+def timed(fn: Callable[[], float], runs: int, warmup: int) -> list[float]:
+    """The seconds fn reports for each run after the warm-up runs."""
+    times = [fn() for _ in range(warmup + runs)]
+    return times[warmup:]
 
 
 def check(side: Side) -> dict[str, Any]:
@@ -111,27 +104,62 @@ def check(side: Side) -> dict[str, Any]:
     return {"access_rows": rows, "erasure_actions": actions, "erasure_totals": erased.get("totals")}
 
 
+def one(side: Side, kind: str, systems: Systems | None) -> float:
+    """Seconds for one request of a kind ("access" or "erasure"); erasure's rows are put back first."""
+    if kind == "erasure":
+        side.reset()
+    start = time.perf_counter()
+    if kind == "access":
+        side.access(systems)
+    else:
+        side.erase(systems)
+    return time.perf_counter() - start
+
+
+def serve(side: Side) -> None:
+    """Line protocol for the Fides driver, which interleaves both sides' requests.
+
+    Writes the check as one JSON line, then answers each `KIND VARIANT` line (access|erasure,
+    cli|kept) with `{"seconds": ...}`; stops at end of input or `quit`.
+    """
+    kept = Systems(side.policy, side.env)
+    try:
+        print(json.dumps({"check": check(side)}), flush=True)
+        for line in sys.stdin:
+            words = line.split()
+            if not words or words[0] == "quit":
+                break
+            kind, variant = words
+            seconds = one(side, kind, kept if variant == "kept" else None)
+            print(json.dumps({"seconds": seconds}), flush=True)
+        side.reset()
+    finally:
+        kept.close()
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Run the persondata side and print its figures as JSON."""
+    """Run the persondata side alone (figures as JSON) or, with --serve, for the Fides driver."""
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--shop-url", required=True, help="SQLAlchemy URL of the built webshop database")
     parser.add_argument("--state-url", required=True, help="SQLAlchemy URL of an empty state database")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument("--serve", action="store_true", help="answer requests on stdin (see serve())")
     args = parser.parse_args(argv)
 
     side = Side(args.shop_url, args.state_url)
     try:
+        if args.serve:
+            serve(side)
+            return 0
         out: dict[str, Any] = {"check": check(side)}
         for variant in ("cli", "kept"):
             systems = Systems(side.policy, side.env) if variant == "kept" else None
             try:
-                out[variant] = {
-                    "access": summary(timed(lambda s=systems: side.access(s), args.runs, args.warmup)),
-                    "erasure": summary(timed(lambda s=systems: side.erase(s), args.runs, args.warmup,
-                                             before=side.reset)),
-                }
+                out[variant] = {kind: summary(timed(lambda k=kind, s=systems: one(side, k, s), args.runs,
+                                                    args.warmup))
+                                for kind in ("access", "erasure")}
             finally:
                 if systems is not None:
                     systems.close()

@@ -1,6 +1,8 @@
 """Print and write the figures of bench/vs_fides.sh from the two sides' JSON.
 
-    python bench/fides/report.py --fides F.json --persondata P.json --command CMD [--out FILE.md]
+    python bench/fides/report.py --results RESULTS.json --command CMD --runs N --warmup N [--out FILE.md]
+
+RESULTS.json is what bench/fides/drive.py prints: {"fides": {...}, "persondata": {...}}.
 """
 
 from __future__ import annotations
@@ -20,6 +22,11 @@ ISSUE_FIDES = {"access": 0.65, "erasure": 0.90}
 def ms(seconds: float) -> str:
     """Seconds as milliseconds with one decimal."""
     return f"{seconds * 1000:.1f} ms"
+
+
+def rounded(times: list[float]) -> str:
+    """Seconds to the tenth of a millisecond."""
+    return "[" + ", ".join(f"{t:.4f}" for t in times) + "]"
 
 
 def table(fides: dict[str, Any], ours: dict[str, Any]) -> list[str]:
@@ -53,20 +60,33 @@ def verdicts(fides: dict[str, Any], ours: dict[str, Any]) -> list[str]:
     return out
 
 
+def load_note(load: str) -> list[str]:
+    """A warning when the machine was busier than its cores while the benchmark ran."""
+    try:
+        busiest = max(float(w) for w in load.replace(",", " ").split() if w.replace(".", "", 1).isdigit())
+    except ValueError:
+        return []
+    cores = os.cpu_count() or 1
+    if busiest <= cores:
+        return []
+    return [f"**The machine was loaded by other work (1-minute load average up to {busiest:g} on {cores}"
+            " cores):** every absolute figure above is inflated by waiting for a CPU. The ratios are the"
+            " sturdier figure, as both sides' requests alternated under the same load.", ""]
+
+
 def main(argv: list[str] | None = None) -> int:
     """Read both JSON files, print the table, write the Markdown file."""
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--fides", type=Path, required=True)
-    parser.add_argument("--persondata", type=Path, required=True)
+    parser.add_argument("--results", type=Path, required=True, help="the JSON drive.py printed")
     parser.add_argument("--command", required=True)
     parser.add_argument("--runs", type=int, required=True)
     parser.add_argument("--warmup", type=int, required=True)
     parser.add_argument("--load", default="", help="load average while the benchmark ran")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args(argv)
-    fides = json.loads(args.fides.read_text(encoding="utf-8"))
-    ours = json.loads(args.persondata.read_text(encoding="utf-8"))
+    results = json.loads(args.results.read_text(encoding="utf-8"))
+    fides, ours = results["fides"], results["persondata"]
 
     rows = table(fides, ours)
     print("\n".join(rows))
@@ -82,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
         f"Machine: {os.cpu_count()} cores / {mem:.0f} GiB, {platform.python_implementation()}"
         f" {platform.python_version()}, PostgreSQL on 127.0.0.1:5432;"
         f" run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC"
-        + (f"; load average at the start {args.load}" if args.load else "") + ".  ",
+        + (f"; 1-minute load average {args.load}" if args.load else "") + ".  ",
         f"Fides {fides.get('version')} (`ethyca-fides` from PyPI, own virtualenv), {args.warmup} warm-up and"
         f" {args.runs} timed requests of each kind per side.",
         "",
@@ -105,9 +125,11 @@ def main(argv: list[str] | None = None) -> int:
         " an erasure policy (null / hash / rewrite rules by category). A request is timed from"
         " `POST /api/v1/privacy-request` until `GET /api/v1/privacy-request?request_id=…` reports"
         " `complete` (polled every 5 ms). The access package is checked to hold all five collections,"
-        " the erasure to have masked the customer and card rows.",
+        " the erasure to have masked the customer, card, order and order-item fields.",
         "- **persondata**: `persondata.dsr.service.access` / `erase` — the call `persondata dsr access|erase`"
-        " makes — inside one state-database transaction (PostgreSQL, audited), in-process after warm-up."
+        " makes — inside one state-database transaction (PostgreSQL, audited), timed in its own process"
+        " (`bench/fides/persondata_side.py --serve`). Its requests alternate with Fides's, one by one,"
+        " so both sides run under the same machine load."
         " *CLI path*: new connectors per request, as one CLI invocation has (engine, connection, table"
         " reflection). *Connectors kept*: one `Systems` reused across requests, as a long-running worker"
         " would. The erasure deletes the customer, anonymises orders, items and card, reports the shared"
@@ -115,6 +137,21 @@ def main(argv: list[str] | None = None) -> int:
         "- The webshop rows are put back before every erasure request on both sides (not timed)."
         " Process start-up is not counted on either side.",
         "",
+        "Differences to keep in mind:",
+        "",
+        "- Fides's erasure masks with one UPDATE per row and collection (null / hash / string rewrite"
+        " by data category; it deletes nothing); persondata's deletes the customer row and anonymises"
+        " the rest field by field (null, keyed hash, redact, mask all but the last 4, date to year),"
+        " lets go of the deleted parent, and records the erasure in its audit log. Both first find the"
+        " subject's rows (Fides runs its access traversal before masking).",
+        "- Fides's access request also renders and stores its HTML access package (a zip in local"
+        " storage); persondata's timed call builds the Art. 15 result (rows, purposes, recipients,"
+        " retention, rights) but writes the zip only when the CLI is given `-o`.",
+        "- Fides runs with its defaults otherwise (log level INFO, DSR 3.0 scheduler, request tasks"
+        " and execution logs in its application database, identity and masking secrets cached in"
+        " Redis); manual approval and identity verification are off.",
+        "",
+        *load_note(args.load),
         "Checks made before timing:",
         "",
         f"- Fides: `{json.dumps(fides.get('check'), ensure_ascii=False)}`",
@@ -122,9 +159,9 @@ def main(argv: list[str] | None = None) -> int:
         "",
         "Every run (seconds):",
         "",
-        f"- Fides access {fides['access']['runs']}",
-        f"- Fides erasure {fides['erasure']['runs']}",
-        *(f"- persondata {v} {k} {ours[v][k]['runs']}"
+        f"- Fides access {rounded(fides['access']['runs'])}",
+        f"- Fides erasure {rounded(fides['erasure']['runs'])}",
+        *(f"- persondata {v} {k} {rounded(ours[v][k]['runs'])}"
           for v in ("cli", "kept") for k in ("access", "erasure")),
         "",
     ]
