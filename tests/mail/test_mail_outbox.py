@@ -152,6 +152,7 @@ def test_attachment_is_delivered(state_db: Database, tmp_path: Path) -> None:
     with SmtpTestServer() as server:
         _deliver(state_db, SmtpSender(server.settings))
     msg = server.messages[0]
+    assert msg["Content-Language"] == "nb"
     parts = list(msg.iter_attachments())
     assert [p.get_filename() for p in parts] == ["request-7.zip"]
     assert parts[0].get_content() == export.read_bytes()

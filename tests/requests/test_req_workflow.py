@@ -278,3 +278,16 @@ def test_manual_policy_refuses_codes(state_db: Database, make_ctx, policy) -> No
         send_code(s, make_ctx(T0, pol=pol), rid)
     with state_db.transaction() as s:
         assert verify_manual(s, make_ctx(T0, pol=pol), rid, "passport seen").state == "verified"
+
+
+def test_receipt_promises_a_code_only_when_one_is_sent(state_db: Database, make_ctx) -> None:
+    with_code = _open(state_db, make_ctx, send_code=True)
+    without = _open(state_db, make_ctx)
+    with state_db.transaction() as s:
+        assert load(s, with_code).state == "awaiting_verification"
+        assert load(s, without).state == "received"
+        mails = {(m.request_id, m.kind): m for m in s.scalars(select(OutboxMessage))}
+        assert mails[(with_code, "receipt")].context["needs_code"] is True
+        assert (with_code, "code") in mails
+        assert mails[(without, "receipt")].context["needs_code"] is False
+        assert (without, "code") not in mails

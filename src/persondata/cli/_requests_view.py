@@ -33,8 +33,9 @@ def table(out: Console, rows: list[dict[str, Any]]) -> None:
     for r in rows:
         state = r["state"] + (" (closed)" if r["closed_at"] else "")
         due = r["due_on"] + (" ext" if r["extended"] else "")
-        t.add_row(str(r["id"]), r["type"], state, r["channel"], r["received_at"][:10], due, _days(r),
-                  FLAG[r["flag"]], ", ".join(r["identities"]))
+        received = r.get("received_local", r["received_at"])[:10]
+        t.add_row(str(r["id"]), r["type"], state, r["channel"], received, due, _days(r), FLAG[r["flag"]],
+                  ", ".join(r["identities"]))
     out.print(t)
     overdue = sum(1 for r in rows if r["flag"] == "overdue")
     soon = sum(1 for r in rows if r["flag"] == "due_soon")
@@ -46,7 +47,7 @@ def detail(out: Console, d: dict[str, Any], message: str | None = None) -> None:
     if message:
         out.print(message, highlight=False)
     p = lambda text: out.print(text, highlight=False, markup=False)  # noqa: E731
-    closed = f", closed {d['closed_at'][:16]}" if d["closed_at"] else ""
+    closed = f", closed {d['closed_at'][:16].replace('T', ' ')} UTC" if d["closed_at"] else ""
     p(f"request {d['id']}: {d['type']} — {d['state']}{closed}")
     p(f"  subject     {', '.join(d['identities'])}  (letters in {d['language']} to "
       f"{d['contact_email'] or 'the postal address: persondata requests letter'})")
@@ -55,7 +56,8 @@ def detail(out: Console, d: dict[str, Any], message: str | None = None) -> None:
         p(f"  also found  {', '.join(expanded)}  (linked in the company's systems)")
     p(f"  received    {d.get('received_local') or d['received_at']} by {d['channel']}")
     ext = f" (extended {d['extension_months']} month(s): {d['extension_reason']})" if d["extended"] else ""
-    left = "" if d["finished"] else f", {d['days_left']} days left"
+    n = d["days_left"]
+    left = "" if d["finished"] else f", {n} days left" if n >= 0 else f", {-n} days late"
     flag = {"overdue": " — OVERDUE", "due_soon": " — due within 7 days"}.get(d["flag"] or "", "")
     p(f"  due         {d['due_on']}{ext}{left}{flag}")
     how = f"{d['verification']} required"

@@ -85,7 +85,7 @@ def open_(
 ) -> None:
     """Record a request, compute its deadline, confirm receipt, and send the verification code."""
     from persondata.requests.deadlines import parse_received
-    from persondata.requests.service import NewRequest, open_request, send_code
+    from persondata.requests.service import NewRequest, open_request
 
     c = _context.get(ctx, json_flag)
     rctx = _ctx(c)
@@ -103,13 +103,10 @@ def open_(
             purpose if type_ == "consent_withdrawal" else purpose[0])
     when = parse_received(received, rctx.country, rctx.now) if received else None
     new = NewRequest(type=type_, identities=identity, channel=channel, language=language, received_at=when,
-                     contact_email=contact, details=details)
+                     contact_email=contact, details=details, send_code=not no_code)
     with c.db().transaction() as s:
         req = open_request(s, rctx, new)
-        code_sent = False
-        if req.verification == "email_code" and not no_code:
-            send_code(s, rctx, req.id)
-            code_sent = True
+        code_sent = req.state == "awaiting_verification"
         request_id = req.id
     mail = _mail(c, request_id)
     note = "; verification code e-mailed" if code_sent else ""
@@ -132,7 +129,7 @@ def list_(
     rctx = _ctx(c)
     states = [parse_choice(State, s, "state") for s in state] or None
     with c.db().transaction() as s:
-        rows = listing(s, today(rctx), include_closed=all_, states=states)
+        rows = listing(s, today(rctx), include_closed=all_, states=states, country=rctx.country)
         record_read(s, rctx, None, "listed", {"count": len(rows), "all": all_, "states": states or []})
     c.emit(rows, lambda: view.table(c.out, rows))
 

@@ -77,11 +77,11 @@ def build(msg: OutboxMessage, *, from_addr: str, secret_key: str,
     email["Date"] = format_datetime(now)
     email["Message-ID"] = message_id_for(msg.key, from_addr)
     email.set_content(body)
-    email["Content-Language"] = msg.language  # after set_content, which resets Content-* headers
     if msg.attachment_path:
         path = Path(msg.attachment_path)
         maintype, subtype = ("application", "zip") if path.suffix == ".zip" else ("application",
                                                                                   "octet-stream")
         email.add_attachment(path.read_bytes(), maintype=maintype, subtype=subtype,
                              filename=msg.attachment_name or path.name)
+    email["Content-Language"] = msg.language  # last: set_content and add_attachment move Content-* headers
     return email, record_subject, record_body

@@ -71,6 +71,7 @@ class NewRequest:
     received_at: datetime | None = None
     contact_email: str | None = None
     details: dict[str, Any] = field(default_factory=dict)
+    send_code: bool = False  # e-mail a verification code at once (when the policy verifies by code)
 
 
 def log_event(session: Session, ctx: Ctx, req: SubjectRequest, action: str,
@@ -192,7 +193,11 @@ def open_request(session: Session, ctx: Ctx, new: NewRequest) -> SubjectRequest:
         req.verified_at, req.verified_by = ctx.now, ctx.actor
         req.verification_note = "the policy requires no verification for this type"
         move(session, ctx, req, State.verified, "verified", {"method": "none"})
-    queue_mail(session, ctx.policy, req, "receipt", key=f"request:{req.id}:receipt", now=ctx.now)
+    will_send = method == "email_code" and new.send_code
+    queue_mail(session, ctx.policy, req, "receipt", key=f"request:{req.id}:receipt", now=ctx.now,
+               extra={"needs_code": will_send})
+    if will_send:
+        send_code(session, ctx, req.id)
     return req
 
 

@@ -14,18 +14,22 @@ from persondata.requests.models import SubjectRequest
 from persondata.requests.schemas import TERMINAL, request_view
 
 
+def _local(req: SubjectRequest, country: str) -> str:
+    return req.received_at.astimezone(controller_zone(country)).strftime("%Y-%m-%d %H:%M %Z")
+
+
 def listing(session: Session, today: date, *, include_closed: bool = False,
-            states: list[str] | None = None) -> list[dict[str, Any]]:
+            states: list[str] | None = None, country: str = "DK") -> list[dict[str, Any]]:
     """Requests by deadline; by default every request not yet closed."""
     rows = repository.listing(session, states=states)
-    return [request_view(r, today) for r in rows if include_closed or states or r.closed_at is None]
+    return [{**request_view(r, today), "received_local": _local(r, country)}
+            for r in rows if include_closed or states or r.closed_at is None]
 
 
 def full(session: Session, req: SubjectRequest, today: date, country: str = "DK") -> dict[str, Any]:
     """One request with its timeline, codes, attempts, steps, Art. 19 tasks and letters."""
     view = request_view(req, today)
-    local = req.received_at.astimezone(controller_zone(country))
-    view["received_local"] = local.strftime("%Y-%m-%d %H:%M %Z")
+    view["received_local"] = _local(req, country)
     view["timeline"] = [{"at": e.at.isoformat(), "actor": e.actor, "action": e.action,
                          "from": e.from_state, "to": e.to_state, "details": e.details}
                         for e in repository.events(session, req.id)]
