@@ -206,3 +206,54 @@ def test_same_instant_in_another_text_form_still_verifies(sqlite_url: str) -> No
 def test_naive_time_is_refused(db: Database) -> None:
     with db.transaction() as s, pytest.raises(ValueError, match="timezone-aware"):
         service.record(s, actor="x", action="y", at=datetime(2025, 1, 1))
+
+
+def _rebuild_from(db: Database, start: int) -> None:
+    """Rewrite entries from `start` on with a fresh, internally valid chain (an attacker's move)."""
+    t = AuditEntry.__table__
+    with db.engine.begin() as conn:
+        rows = list(conn.execute(t.select().order_by(t.c.id)))
+        prev = rows[start - 2].hash if start > 1 else GENESIS
+        for row in rows[start - 1:]:
+            actor = "forger" if row.id == start else row.actor
+            canonical = canonical_entry(row.id, format_at(row.at), actor, row.action, row.subject,
+                                        row.target, row.details)
+            new = entry_hash(prev, canonical)
+            conn.execute(update(t).where(t.c.id == row.id).values(actor=actor, prev_hash=prev, hash=new))
+            prev = new
+
+
+def test_anchors_catch_a_rebuilt_chain(db: Database) -> None:
+    _fill(db, 8)
+    with db.transaction() as s:
+        head = service.verify(s)
+    assert head.head_id == 8 and head.head_hash is not None
+    _rebuild_from(db, 5)
+    with db.transaction() as s:
+        assert service.verify(s).ok  # a rebuilt chain is internally consistent...
+        result = service.verify(s, anchors={8: head.head_hash})
+    assert result.broken is not None and result.broken.entry_id == 8  # ...but not the anchored head
+    assert "recorded for it earlier" in result.broken.reason
+
+
+def test_anchors_catch_a_truncated_log(db: Database) -> None:
+    _fill(db, 6)
+    with db.transaction() as s:
+        head = service.verify(s)
+    assert head.head_hash is not None
+    with db.engine.begin() as conn:
+        conn.execute(delete(AuditEntry.__table__).where(AuditEntry.__table__.c.id > 4))
+    with db.transaction() as s:
+        assert service.verify(s).ok
+        result = service.verify(s, anchors={6: head.head_hash})
+    assert result.broken is not None and result.broken.entry_id == 6
+    assert "cut off its end" in result.broken.reason
+
+
+def test_parse_anchor() -> None:
+    from persondata.errors import InputError
+
+    assert service.parse_anchor("8:" + "A" * 64) == (8, "a" * 64)
+    for bad in ("8", "x:" + "a" * 64, "8:abc", "8:" + "g" * 64):
+        with pytest.raises(InputError, match="ID:SHA256HEX"):
+            service.parse_anchor(bad)

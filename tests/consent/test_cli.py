@@ -60,6 +60,10 @@ def test_give_check_withdraw_history(cli) -> None:  # type: ignore[no-untyped-de
     assert "consent history of email=jane@example.dk" in r.out and "192.0.2.0/24" in r.out
     r = cli("audit", "verify")
     assert r.code == 0 and "audit chain intact: 4 entries" in r.out
+    anchor = r.out.split("head ")[1].strip()
+    assert cli("audit", "verify", "--anchor", anchor).code == 0
+    assert cli("audit", "verify", "--anchor", "9:" + "0" * 64).code == 1
+    assert cli("audit", "verify", "--anchor", "nonsense").code == 2
     r = cli("audit", "tail", "-n", "3", "--json")
     assert [e["action"] for e in json.loads(r.out)] == ["consent.withdrawn", "consent.history_read",
                                                          "consent.history_read"]

@@ -21,6 +21,7 @@ from persondata.audit import repository
 from persondata.audit.chain import GENESIS, canonical_entry, canonical_json, entry_hash, format_at
 from persondata.audit.models import AuditEntry
 from persondata.db.base import utcnow
+from persondata.errors import InputError
 
 _HEAD_KEY = "persondata.audit.head"
 _LIMITS = {"actor": 200, "action": 100, "target": 500}
@@ -139,13 +140,34 @@ def record(session: Session, *, actor: str, action: str, subject: str | None = N
     return record_many(session, [entry])[0]
 
 
-def verify(session: Session, batch_size: int = 20_000) -> Verification:
-    """Walk the whole chain in id order; stop at the first edited, missing or foreign entry."""
+def verify(session: Session, batch_size: int = 20_000,
+           anchors: Mapping[int, str] | None = None) -> Verification:
+    """Walk the whole chain in id order; stop at the first edited, missing or foreign entry.
+
+    anchors: {entry id: hash} recorded earlier elsewhere (a head printed by verify); each
+    must still be in the chain with that hash, which catches a rebuilt or truncated log.
+    """
     with closing(repository.stream(session, batch_size)) as rows:
-        return _walk(rows)
+        result = _walk(rows, dict(anchors or {}))
+    if result.ok and anchors:
+        beyond = [i for i in anchors if i > (result.head_id or 0)]
+        if beyond:
+            result.broken = Break(min(beyond), f"is missing: the log ends at entry "
+                                                f"{result.head_id or 0} (entries were cut off its end)")
+    return result
 
 
-def _walk(rows: Iterator[Any]) -> Verification:
+def parse_anchor(text: str) -> tuple[int, str]:
+    """Parse `ID:HASH` (as printed by audit verify) into (id, hash)."""
+    entry, sep, digest = text.partition(":")
+    digest = digest.strip().lower()
+    if not sep or not entry.strip().isdigit() or len(digest) != 64 or any(
+            c not in "0123456789abcdef" for c in digest):
+        raise InputError(f"anchor {text!r} must look like ID:SHA256HEX, e.g. 8:e520b15b...")
+    return int(entry), digest
+
+
+def _walk(rows: Iterator[Any], anchors: dict[int, str]) -> Verification:
     result = Verification()
     expected, prev = 1, GENESIS
     for entry_id, at, actor, action, subject, target, details, prev_hash, stored in rows:
@@ -162,6 +184,10 @@ def _walk(rows: Iterator[Any]) -> Verification:
             result.broken = Break(entry_id, f"does not follow entry {entry_id - 1}: its prev_hash is "
                                             f"not that entry's hash (an entry was rewritten, "
                                             f"inserted or removed before it)")
+            return result
+        if anchors and entry_id in anchors and anchors[entry_id] != stored:
+            result.broken = Break(entry_id, "does not have the hash recorded for it earlier (the "
+                                            "chain was rebuilt from this entry on)")
             return result
         prev = stored
         expected += 1

@@ -12,13 +12,19 @@ audit_app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=Tr
 
 
 @audit_app.command("verify")
-def verify(ctx: typer.Context, json_flag: bool = _context.JsonFlag) -> None:
+def verify(
+    ctx: typer.Context,
+    anchor: list[str] = typer.Option([], "--anchor", help="ID:HASH of a head recorded earlier "
+                                                          "(repeatable); must still be in the chain."),
+    json_flag: bool = _context.JsonFlag,
+) -> None:
     """Check every entry's hash and the sequence; exit 1 naming the first bad entry."""
     from persondata.audit import service
 
     c = _context.get(ctx, json_flag)
+    anchors = dict(service.parse_anchor(a) for a in anchor)
     with c.db().transaction() as session:
-        result = service.verify(session)
+        result = service.verify(session, anchors=anchors)
     data = {"ok": result.ok, "checked": result.checked, "head_id": result.head_id,
             "head_hash": result.head_hash,
             "broken": None if result.broken is None else {"entry": result.broken.entry_id,
@@ -32,8 +38,8 @@ def verify(ctx: typer.Context, json_flag: bool = _context.JsonFlag) -> None:
         elif result.checked == 0:
             c.out.print("audit log is empty", highlight=False)
         else:
-            c.out.print(f"audit chain intact: {result.checked} entries, head {result.head_id} "
-                        f"{result.head_hash}", highlight=False)
+            c.out.print(f"audit chain intact: {result.checked} entries, head "
+                        f"{result.head_id}:{result.head_hash}", highlight=False)
 
     c.emit(data, human)
     if not result.ok:

@@ -146,7 +146,8 @@ def history(ctx: typer.Context, identity: str = IdentityOpt,
     rows = [e.__dict__ for e in events]
 
     def human() -> None:
-        c.out.print(f"consent history of {who} ({len(events)} events)", highlight=False)
+        count = f"{len(events)} event{'s' if len(events) != 1 else ''}"
+        c.out.print(f"consent history of {who} ({count})", highlight=False)
         for e in events:
             c.out.print(f"#{e.id}  {e.at:%Y-%m-%d %H:%M:%S} UTC  {e.purpose}  {e.action.upper()}  "
                         f"source {e.source}, policy version {e.policy_version}", highlight=False)
