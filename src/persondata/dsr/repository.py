@@ -98,24 +98,28 @@ def lift_group(session: Session, group_id: str, *, at: datetime, by: str) -> int
 
 def upsert_deferred(session: Session, items: Sequence[DeferredErasure]) -> tuple[int, int]:
     """Record held rows; an open record for the same subject and row is updated. (new, updated)."""
+    existing: dict[tuple[str, str, str, str], DeferredErasure] = {}
+    by_subject: dict[str, list[str]] = {}
+    for item in items:
+        by_subject.setdefault(item.subject_hash, []).append(item.row_key)
+    for subject, keys in by_subject.items():
+        for i in range(0, len(keys), _CHUNK):
+            stmt = select(DeferredErasure).where(DeferredErasure.subject_hash == subject,
+                                                 DeferredErasure.row_key.in_(keys[i : i + _CHUNK]))
+            for row in session.scalars(stmt):
+                existing[(row.subject_hash, row.system, row.table_name, row.row_key)] = row
     new = updated = 0
     for item in items:
-        existing = session.scalar(select(DeferredErasure).where(
-            DeferredErasure.subject_hash == item.subject_hash, DeferredErasure.system == item.system,
-            DeferredErasure.table_name == item.table_name, DeferredErasure.row_key == item.row_key))
-        if existing is None:
+        found = existing.get((item.subject_hash, item.system, item.table_name, item.row_key))
+        if found is None:
             session.add(item)
             new += 1
-        elif existing.done_at is None:
-            existing.due_on = item.due_on
-            existing.purpose = item.purpose
-            existing.law = item.law
-            updated += 1
-        else:  # erased once and held again (re-inserted row): start over
-            existing.done_at = None
-            existing.due_on = item.due_on
-            existing.group_id = item.group_id
-            updated += 1
+            continue
+        if found.done_at is not None:  # erased once and held again (re-inserted row): start over
+            found.done_at = None
+            found.group_id = item.group_id
+        found.due_on, found.purpose, found.law = item.due_on, item.purpose, item.law
+        updated += 1
     session.flush()
     return new, updated
 
