@@ -62,16 +62,22 @@ def _render_plan(c: _context.CliContext, p: Plan) -> None:
     table = Table(title=f"Retention plan as of {p.as_of:%Y-%m-%d %H:%M} UTC", title_justify="left")
     for col in ("table", "rule", "action", "rows", "oldest"):
         table.add_column(col, justify="right" if col == "rows" else "left")
+    notes: list[str] = []
     for ln in p.lines:
         if not ln.rows:
             continue
-        action = f"held ({ln.hold})" if ln.action == "held" else ln.action
+        action = ln.action
+        if ln.action == "held" and ln.hold:
+            action = f"held {ln.hold.split(':')[0]}"
+            notes += [f"hold {ln.hold}"] if f"hold {ln.hold}" not in notes else []
         oldest = f"{ln.anchor} {_show_value(ln.oldest)}" if ln.oldest is not None else ""
         table.add_row(f"{ln.system}.{ln.table}", ln.reason, action, f"{ln.rows:,}", oldest)
     if table.row_count:
         c.out.print(table)
     else:
         c.out.print(f"Nothing has expired as of {p.as_of:%Y-%m-%d %H:%M} UTC.")
+    for note in notes:
+        c.out.print(note, highlight=False)
     t = p.totals()
     c.out.print(f"to delete: {t['delete']:,}  to anonymise: {t['anonymise']:,}  held: {t['held']:,}  "
                 f"kept (still referenced): {t['kept']:,}")

@@ -47,6 +47,8 @@ class PlanLine:
     def add(self, rows: int, oldest: Any) -> None:
         """Count more rows, keeping the oldest anchor value."""
         self.rows += rows
+        if isinstance(oldest, datetime):
+            oldest = instant(oldest)
         if oldest is not None and (self.oldest is None or instant(oldest) < instant(self.oldest)):
             self.oldest = oldest
 
