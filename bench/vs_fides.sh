@@ -89,6 +89,7 @@ STATE_DB="vsfides_state_$SUFFIX"
 DBS=()
 REDIS_PID=""
 FIDES_PID=""
+CHILD=""
 
 stop() {  # stop a process we started: TERM, then KILL after 15 s
   local pid="$1" i
@@ -102,6 +103,7 @@ stop() {  # stop a process we started: TERM, then KILL after 15 s
 cleanup() {
   local rc=$?
   trap - EXIT INT TERM
+  stop "$CHILD"
   stop "$FIDES_PID"
   stop "$REDIS_PID"
   local db
@@ -121,6 +123,9 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+# Long steps run in the background and are waited for, so that a signal stops them at once.
+run() { "$@" & CHILD=$!; local rc=0; wait "$CHILD" || rc=$?; CHILD=""; return "$rc"; }
+
 free_port() { "$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
 for db in "$APP_DB" "$SHOP_DB" "$STATE_DB"; do
@@ -131,7 +136,7 @@ done
 # --- the webshop -------------------------------------------------------------------------------
 SHOP_URL="postgresql+psycopg://$PGUSER@$PGHOST:$PGPORT/$SHOP_DB"
 STATE_URL="postgresql+psycopg://$PGUSER@$PGHOST:$PGPORT/$STATE_DB"
-"$PY" "$BENCH/fides/webshop.py" build "$SHOP_URL"
+run "$PY" "$BENCH/fides/webshop.py" build "$SHOP_URL"
 "$PY" "$BENCH/fides/webshop.py" reset-sql >"$WORK/reset.sql"
 LOAD_START=$(cut -d' ' -f1 /proc/loadavg 2>/dev/null || true)
 
@@ -184,7 +189,7 @@ say "Fides up after $(( $(date +%s) - START )) s; $WARMUP warm-up + $RUNS timed 
 # persondata's requests alternate with Fides's (same load); both are timed in their own process.
 PD_CMD=$(printf '%q ' "$PY" "$BENCH/fides/persondata_side.py" --serve --shop-url "$SHOP_URL" \
   --state-url "$STATE_URL")
-env "${FIDES_ENV[@]}" "$VENV/bin/python" "$BENCH/fides/drive.py" --url "http://127.0.0.1:$FIDES_PORT" \
+run env "${FIDES_ENV[@]}" "$VENV/bin/python" "$BENCH/fides/drive.py" --url "http://127.0.0.1:$FIDES_PORT" \
   --shop-db "$SHOP_DB" --pg-host "$PGHOST" --pg-port "$PGPORT" --pg-user "$PGUSER" \
   --reset-sql "$WORK/reset.sql" --dataset "$BENCH/fides/webshop_dataset.yml" \
   --uploads "$WORK/fides_uploads" --persondata "$PD_CMD" --runs "$RUNS" --warmup "$WARMUP" \

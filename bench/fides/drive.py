@@ -21,6 +21,7 @@ import argparse
 import json
 import os
 import shlex
+import signal
 import statistics
 import subprocess
 import sys
@@ -192,6 +193,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--warmup", type=int, default=3)
     args = parser.parse_args(argv)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stop cleanly: the persondata child too
 
     db = {"host": args.pg_host, "port": args.pg_port, "dbname": args.shop_db, "user": args.pg_user,
           "password": os.environ.get("PGPASSWORD")}

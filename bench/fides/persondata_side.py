@@ -151,7 +151,11 @@ def main(argv: list[str] | None = None) -> int:
     side = Side(args.shop_url, args.state_url)
     try:
         if args.serve:
-            serve(side)
+            try:
+                serve(side)
+            except BrokenPipeError:  # the driver stopped
+                sys.stderr.close()
+                return 1
             return 0
         out: dict[str, Any] = {"check": check(side)}
         for variant in ("cli", "kept"):
