@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import secrets
 import statistics
 import sys
@@ -153,8 +154,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.serve:
             try:
                 serve(side)
-            except BrokenPipeError:  # the driver stopped
-                sys.stderr.close()
+            except BrokenPipeError:  # the driver stopped: nothing more to say
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
                 return 1
             return 0
         out: dict[str, Any] = {"check": check(side)}
