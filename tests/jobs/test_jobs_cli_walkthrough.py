@@ -18,8 +18,8 @@ import uuid
 from pathlib import Path
 
 import pytest
+from jobs_company import JANE, Company
 
-from conftest import JANE, Company
 from persondata.cli.main import run
 from persondata.mail.testing import SmtpTestServer
 

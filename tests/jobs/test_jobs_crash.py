@@ -20,9 +20,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from jobs_company import JANE, Company
 from sqlalchemy import select
 
-from conftest import JANE, Company
 from persondata.audit import service as audit
 from persondata.audit.models import AuditEntry
 from persondata.db.engine import Database

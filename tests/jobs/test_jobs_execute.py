@@ -9,9 +9,9 @@ import sys
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from jobs_company import JANE, Company
 from sqlalchemy import select
 
-from conftest import JANE, Company
 from persondata.audit import service as audit
 from persondata.audit.models import AuditEntry
 from persondata.db.engine import Database

@@ -6,8 +6,8 @@ import sqlite3
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from jobs_company import JANE, Company
 
-from conftest import JANE, Company
 from persondata.consent import service as consent
 from persondata.consent.schemas import Source
 from persondata.db.engine import Database
