@@ -60,7 +60,7 @@ def test_access_writes_the_export(cli: Cli, tmp_path: Path) -> None:
 def test_erase_dry_run_then_erase_then_check(cli: Cli) -> None:
     r = cli("dsr", "erase", "-i", "email=jane@example.dk", "--dry-run")
     assert r.code == 0, r.err
-    assert "DRY RUN" in r.out and "40: held until 2030-01-01" in r.out and "card_number: mask" in r.out
+    assert "DRY RUN" in r.out and "invoice 40: held until 2030-01-01" in r.out and "card_number mask" in r.out
     r = cli("restrictions", "check", "-i", "email=jane@example.dk")
     assert (r.code, r.out.strip()) == (0, "not restricted")
     r = cli("--json", "dsr", "erase", "-i", "email=jane@example.dk")

@@ -112,18 +112,11 @@ def access_cmd(
         write_export(result, output)
 
     def human() -> None:
-        table = Table("table", "rows", "purposes", "recipients")
-        for tb in result.tables:
-            table.add_row(
-                tb.name,
-                str(len(tb.rows)),
-                ", ".join(p.name for p in tb.purposes),
-                ", ".join(r.name for r in tb.recipients),
-            )
-        for tb in result.references:
-            table.add_row(
-                f"{tb.name} (shared)", str(len(tb.rows)), ", ".join(p.name for p in tb.purposes), ""
-            )
+        table = Table("table", "rows", "purposes", "portable")
+        for tb in result.tables + result.references:
+            name = f"{tb.name} (shared)" if tb.reached == "reference" else tb.name
+            portable = "yes" if any(c.portable for c in tb.columns) else ""
+            table.add_row(name, str(len(tb.rows)), ", ".join(p.key for p in tb.purposes), portable)
         c.out.print(f"identities: {', '.join(result.identities) or '-'}", highlight=False)
         c.out.print(table)
         c.out.print(
@@ -137,26 +130,25 @@ def access_cmd(
     c.emit(result.to_json(), human)
 
 
-def _erasure_table(result: ErasureResult, detail: bool) -> Table:
-    table = Table("table", "deleted", "anonymised", "held", "reported only", *(["rows"] if detail else []))
+def _erasure_table(result: ErasureResult) -> Table:
+    table = Table("table", "deleted", "anonymised", "held", "reported only")
     for t in result.tables:
-        cells = [
-            f"{t.system}.{t.table}",
-            str(t.deleted),
-            str(t.anonymised),
-            str(t.held),
-            str(t.reported_only),
-        ]
-        if detail:
-            rows = []
-            for r in t.rows:
-                what = ", ".join(f"{k}: {v}" for k, v in r.changes.items())
-                note = f" — {r.note}" if r.note else ""
-                until = f" until {r.hold_until}" if r.action == "held" else ""
-                rows.append(f"{r.key}: {r.action}{until}{f' ({what})' if what else ''}{note}")
-            cells.append("\n".join(rows))
-        table.add_row(*cells)
+        counts = (t.deleted, t.anonymised, t.held, t.reported_only)
+        table.add_row(f"{t.system}.{t.table}", *(str(n) if n else "" for n in counts))
     return table
+
+
+def _row_lines(result: ErasureResult) -> list[str]:
+    """What happens to each row, one line per row (the dry run's detail)."""
+    lines = []
+    for t in result.tables:
+        for r in t.rows:
+            what = ", ".join(f"{k} {v}" for k, v in r.changes.items())
+            until = f" until {r.hold_until or 'unknown'}" if r.action == "held" else ""
+            note = f" — {r.note}" if r.note else ""
+            changes = f" ({what})" if what else ""
+            lines.append(f"  {t.system}.{t.table} {r.key}: {r.action}{until}{changes}{note}")
+    return lines
 
 
 @dsr_app.command("erase")
@@ -195,7 +187,13 @@ def erase_cmd(
             + f"identities: {', '.join(result.identities) or '-'}",
             highlight=False,
         )
-        c.out.print(_erasure_table(result, dry_run))
+        if not result.tables:
+            c.out.print("nothing found: no rows to erase", highlight=False)
+            return
+        c.out.print(_erasure_table(result))
+        if dry_run:
+            for line in _row_lines(result):
+                c.out.print(line, highlight=False, markup=False)
         for h in result.held:
             c.out.print(
                 f"held: {h.system}.{h.table} {h.key} — {h.law or h.purpose} until {h.until or 'unknown'}",

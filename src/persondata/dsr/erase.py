@@ -259,7 +259,9 @@ def _result(policy: Policy, plan: ErasurePlan, statuses: dict[str, SystemStatus]
     tables: list[TableErasureOut] = []
     held: list[HeldRow] = []
     touched: list[str] = []
-    for ref in sorted(plan.tables):
+    dm = DataMap(policy)
+    order = {ref: i for i, ref in enumerate(r for s in dm.systems() for r in dm.order(s))}
+    for ref in sorted(plan.tables, key=order.__getitem__):
         tp = plan.tables[ref]
         out = _table_out(tp, tp.row_plan)
         tables.append(out)
@@ -270,7 +272,7 @@ def _result(policy: Policy, plan: ErasurePlan, statuses: dict[str, SystemStatus]
         if (out.deleted or out.anonymised) and (only is None or ref.system in only):
             purposes = policy.systems[ref.system].tables[ref.table].purposes
             touched += [p for p in purposes if p not in touched]
-    for ref, found in sorted(plan.discovery.references.items()):
+    for ref, found in sorted(plan.discovery.references.items(), key=lambda item: order[item[0]]):
         tables.append(TableErasureOut(
             system=ref.system, table=ref.table, mode="reference", reported_only=len(found.rows),
             rows=[RowAction(key=k, action="report", note="shared; reached by reference")

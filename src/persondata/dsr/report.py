@@ -20,7 +20,9 @@ LABELS: dict[str, dict[str, str]] = {
         "shared": "Data you share with others", "shared_intro":
             "These rows are linked to your data but are not yours alone (for example an address you"
             " share with someone). They are shown for completeness; they are not erased with your data.",
-        "portable": "portable (Art. 20)", "encrypted": "encrypted",
+        "portable": "portable", "encrypted": "encrypted",
+        "portable_legend": "data you gave us under a contract or your consent: you may take it with you"
+                           " in a machine-readable form (Art. 20 GDPR).",
         "third_country": "outside the EU/EEA",
         "restricted": "Processing of your data is restricted (Art. 18 GDPR): we only store it.",
         "column": "Field", "no_recipients": "No recipients.",
@@ -35,7 +37,9 @@ LABELS: dict[str, dict[str, str]] = {
             "Disse rækker hænger sammen med dine oplysninger, men er ikke kun dine (fx en adresse, du"
             " deler med en anden). De vises for fuldstændighedens skyld og slettes ikke sammen med"
             " dine data.",
-        "portable": "kan overføres (art. 20)", "encrypted": "krypteret",
+        "portable": "kan overføres", "encrypted": "krypteret",
+        "portable_legend": "oplysninger, du har givet os under en aftale eller med dit samtykke: du kan"
+                           " få dem udleveret i maskinlæsbar form (art. 20 GDPR).",
         "third_country": "uden for EU/EØS",
         "restricted": "Behandlingen af dine oplysninger er begrænset (art. 18 GDPR): vi opbevarer dem kun.",
         "column": "Felt", "no_recipients": "Ingen modtagere.",
@@ -50,7 +54,9 @@ LABELS: dict[str, dict[str, str]] = {
             "Disse radene henger sammen med opplysningene dine, men er ikke bare dine (for eksempel en"
             " adresse du deler med noen). De vises for fullstendighetens skyld og slettes ikke med"
             " dine data.",
-        "portable": "kan overføres (art. 20)", "encrypted": "kryptert",
+        "portable": "kan overføres", "encrypted": "kryptert",
+        "portable_legend": "opplysninger du har gitt oss under en avtale eller med ditt samtykke: du kan"
+                           " få dem utlevert i maskinlesbar form (art. 20 GDPR).",
         "third_country": "utenfor EU/EØS",
         "restricted": "Behandlingen av opplysningene dine er begrenset (art. 18 GDPR): vi bare lagrer dem.",
         "column": "Felt", "no_recipients": "Ingen mottakere.",
