@@ -139,12 +139,17 @@ def test_directory_and_non_utf8(tmp_path: Path) -> None:
         load_policy(path)
 
 
-@pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() == 0, reason="root can read any file")
-def test_unreadable_file(tmp_path: Path) -> None:
+def test_unreadable_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "privacy.yaml"
     path.write_text("version: 1\n")
     path.chmod(0)
-    with pytest.raises(PolicyError, match=r"privacy\.yaml:1: cannot read the policy file"):
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        # root reads any file regardless of its mode; make the read fail as it would for a user
+        def denied(self: Path) -> bytes:
+            raise PermissionError(13, "Permission denied", str(self))
+
+        monkeypatch.setattr(Path, "read_bytes", denied)
+    with pytest.raises(PolicyError, match=r"privacy\.yaml:1: cannot read the policy file: Permission denied"):
         load_policy(path)
 
 
