@@ -150,21 +150,27 @@ def _count_exact(scan: TableScan, plan: Plan, where: sa.ColumnElement[bool],
     children = scan.children()
     oldest_ref = q.oldest_anchor()
     anchor_name = next((n for n, r in rules.anchors.items() if r == oldest_ref), None)
-    by_time = sa.case((time_only, 1), else_=0).label("by_time")
-    blocked = sa.case((children, 1), else_=0).label("blocked") if children is not None else sa.literal(0)
-    cols: list[Any] = [by_time, blocked, sa.func.count()]
-    cols.append(sa.func.min(q.column(oldest_ref)) if oldest_ref is not None else sa.literal(None))
-    groups = [by_time] if children is None else [by_time, blocked]
-    stmt = sa.select(*cols).select_from(q._from).where(where).group_by(*groups)
+    oldest = sa.func.min(q.column(oldest_ref)) if oldest_ref is not None else sa.literal(None)
+    if rules.opt_out is None and children is None:  # one kind of row: a plain aggregate
+        stmt = sa.select(sa.literal(1), sa.literal(0), sa.func.count(), oldest).select_from(q._from) \
+            .where(where)
+    else:
+        by_time = sa.case((time_only, 1), else_=0).label("by_time")
+        blocked = sa.case((children, 1), else_=0).label("blocked") if children is not None else sa.literal(0)
+        groups = [by_time] if children is None else [by_time, blocked]
+        stmt = sa.select(by_time, blocked, sa.func.count(), oldest).select_from(q._from).where(where) \
+            .group_by(*groups)
     with scan.connector.connection() as conn:
         rows = conn.execute(stmt).all()
-    for t, b, n, oldest in rows:
+    for t, b, n, first in rows:
+        if not n:
+            continue
         reason = rules.rule_text() if t else "opted out of logging"
         if action_hold is not None:
             action = "held"
         else:
             action = "anonymise" if rules.erasure.mode == "anonymise" or b else "delete"
-        plan.line(rules.ref, reason, action, anchor_name, action_hold).add(int(n), oldest)
+        plan.line(rules.ref, reason, action, anchor_name, action_hold).add(int(n), first)
 
 
 def _count_referenced(scan: TableScan, plan: Plan) -> None:
@@ -204,9 +210,10 @@ def plan(engine: Engine) -> Plan:
         where, exact = scan.clause(engine.as_of)
         if where is None:
             continue
-        if exact and engine.table_hold(rules) is None and rules.erasure.mode == "delete" \
-                and not rules.children and not rules.referrers:
-            exact_clauses[rules.ref] = (scan.query, where)  # its expired rows leave in this run
+        if exact and engine.table_hold(rules) is None and rules.erasure.mode == "delete":
+            staying = scan.children()  # its expired rows leave in this run unless kept for children
+            leave = where if staying is None else sa.and_(where, sa.not_(staying))
+            exact_clauses[rules.ref] = (scan.query, leave)
         _count_referenced(scan, result)
         if exact:
             _count_exact(scan, result, where, hold)
