@@ -160,3 +160,22 @@ def test_expiry_destroys_vault_keys_of_erased_ciphertexts(world: World) -> None:
         with pytest.raises(KeyShredded):
             v.decrypt(subject, t1)  # the copy of row 1 in any backup is noise now
         assert v.decrypt_text(subject, t2) == "SMS 2 sent by e-mail"
+
+
+def test_erasure_requests_respect_a_hold_and_retention_finishes_them(world: World) -> None:
+    from persondata.dsr.erase import erase
+
+    hasher = Hasher(world.settings.hash_key)
+    new = make_identity("email", "new@x.dk")
+    with world.state.transaction() as s:
+        hold = holds.place_hold(s, world.policy, hasher, reason="litigation 17", actor="dpo", now=BEFORE,
+                                identity=new)
+        result = erase(s, world.policy, [new], hasher=hasher, actor="dpo", now=AS_OF, systems=world.systems)
+    assert [(h.table, h.purpose) for h in result.held] == [("contact", f"hold #{hold.id}")]
+    assert company.ids(world.engine, "contact") == [1, 2, 3, 4]  # held: untouched
+    Runner(_engine(world)).run()
+    assert 2 in company.ids(world.engine, "contact")  # still held
+    with world.state.transaction() as s:
+        holds.release_hold(s, hold.id, actor="dpo", now=AS_OF)
+    Runner(_engine(world)).run()  # the deferred erasure is carried out now
+    assert company.ids(world.engine, "contact") == [4]

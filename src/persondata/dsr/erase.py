@@ -166,8 +166,11 @@ def erase(
 
         found = discover(dm, sy.get, ids, country=policy.controller.country, expand=expand,
                          session_for=session_for)
+        from persondata.retention.holds import forced_holds  # the DPO's holds (litigation, orders)
+
         plan = plan_erasure(policy, dm, found, lambda ref: sy.get(ref.system).columns(ref.table),
-                            today=now.date(), hasher=hasher, session_for=session_for)
+                            today=now.date(), hasher=hasher, session_for=session_for,
+                            forced=forced_holds(session, hasher, found, now=now) or None)
         targets = [s for s in plan.systems() if only is None or s in only]
         statuses: dict[str, SystemStatus] = {}
         if not dry_run:

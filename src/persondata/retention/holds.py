@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -114,3 +115,29 @@ def _target(hold: RetentionHold) -> str:
     if hold.scope == "table":
         return f"{hold.system}.{hold.table}"
     return f"{hold.system}"
+
+
+def forced_holds(session: Session, hasher: Hasher, discovery: Any, *,
+                 now: datetime) -> dict[Any, dict[Any, Any]]:
+    """For an erasure request: the rows a DPO hold covers (the subject, or a held table or system).
+
+    Returned as persondata.dsr's forced holds, so the erasure leaves them alone, reports them
+    as held (`hold #N`, the reason, the end date) and records deferred erasures that the
+    retention engine carries out once the hold has been released or has ended."""
+    from persondata.dsr.holds import Hold
+
+    active = repository.holds(session, active_at=now)
+    if not active:
+        return {}
+    subjects = {hasher.hash(i) for i in discovery.identities}
+    out: dict[Any, dict[Any, Any]] = {}
+    for ref, found in discovery.tables.items():
+        for h in active:
+            covers = ((h.scope == "subject" and h.subject in subjects)
+                      or (h.scope == "table" and (h.system, h.table) == (ref.system, ref.table))
+                      or (h.scope == "system" and h.system == ref.system))
+            if covers:
+                hold = Hold(f"hold #{h.id}", h.reason, h.ends_at.date() if h.ends_at else None)
+                out[ref] = {key: hold for key in found.rows}
+                break
+    return out
