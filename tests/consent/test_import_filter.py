@@ -141,7 +141,7 @@ def test_filter_excludes_restricted_and_suppressed(db: Database, policy: Policy,
     restricted = hasher.hash(service.parse(policy, "email=a@x.dk"))
     with db.transaction() as s:
         out, report = filter_text(s, policy, hasher, "a@x.dk\n+4520304050\n", "newsletter", actor="t",
-                                  exclusions=lambda _s: [restricted])
+                                  excluded_hashes=lambda _s: [restricted])
         assert out == "+4520304050\n" and report.excluded == 1
         out, _ = filter_text(s, policy, hasher, "a@x.dk\nb@x.dk\nc@x.dk\n", "customer_offers",
                              actor="t")

@@ -104,7 +104,7 @@ class _Rows:
 
 def filter_identities(session: Session, policy: Policy, hasher: Hasher, source: TextIO, out: TextIO,
                       purpose: str, *, actor: str, fmt: str = "auto", column: str | None = None,
-                      kind: str | None = None, exclusions: Exclusions | None = None) -> FilterReport:
+                      kind: str | None = None, excluded_hashes: Exclusions | None = None) -> FilterReport:
     """Write to `out` the entries of `source` that may be processed for `purpose` now."""
     check_purpose(policy, purpose, marketing_ok=True)
     if fmt not in ("auto", "csv", "lines"):
@@ -117,7 +117,7 @@ def filter_identities(session: Session, policy: Policy, hasher: Hasher, source: 
     writer = csv.writer(out, delimiter=rows.delimiter or ",", lineterminator="\n")
     if rows.header is not None:
         writer.writerow(rows.header)
-    provider = exclusions or default_exclusions()
+    provider = excluded_hashes or default_exclusions()
     excluded = set(provider(session)) if provider is not None else set()
     by_consent = purpose in policy.consent_purposes()
     allowed: set[str] | None = None

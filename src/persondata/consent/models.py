@@ -44,6 +44,9 @@ class ConsentState(Base):
     """The current consent per (purpose, subject): the newest event by (at, id) decides."""
 
     __tablename__ = "consent_state"
+    __table_args__ = (  # covering: `consent filter` reads a purpose's granted subjects from it alone
+        Index("ix_consent_state_purpose_granted_subject", "purpose", "granted", "subject"),
+    )
 
     purpose: Mapped[str] = mapped_column(String(100), primary_key=True)
     subject: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
