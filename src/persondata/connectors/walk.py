@@ -192,11 +192,14 @@ def discover(
     systems: Collection[str] | None = None,
     parallel: bool = True,
     session_for: Callable[[str], ConnectorSession] | None = None,
+    shared_by: Callable[[str], Any] | None = None,
 ) -> Discovery:
     """Find a subject's rows in every system: identities, ownership, expansion, references.
 
     Each system is read in a read-only transaction, unless `session_for` hands out the
-    sessions to use (e.g. the write transactions an erasure then changes the rows in).
+    sessions to use (e.g. the write transactions an erasure then changes the rows in);
+    `shared_by` then names the connection each system's session uses, so that systems on one
+    connection are never searched at the same time.
     """
     requested = sorted(set(identities))
     state = _State(dm, {})
@@ -226,11 +229,17 @@ def discover(
             passes += 1
             for s in active:
                 session_of(s)
-            if parallel and len(active) > 1:
-                state.queries += sum(in_parallel(lambda s: _pass(state, s, sessions[s], pks), active))
+            groups: dict[Any, list[str]] = {}
+            for s in active:  # systems sharing a connection are searched one after the other
+                groups.setdefault(shared_by(s) if shared_by is not None else s, []).append(s)
+
+            def run(names: list[str]) -> int:
+                return sum(_pass(state, s, sessions[s], pks) for s in names)
+
+            if parallel and len(groups) > 1:
+                state.queries += sum(in_parallel(run, list(groups.values())))
             else:
-                for s in active:
-                    state.queries += _pass(state, s, sessions[s], pks)
+                state.queries += sum(run(names) for names in groups.values())
             if expand:
                 for kind, values in _gather(dm, state.found, country, normalised).items():
                     if kind in kinds:

@@ -165,7 +165,7 @@ def erase(
             return SqlSession(connector, tx.conn)
 
         found = discover(dm, sy.get, ids, country=policy.controller.country, expand=expand,
-                         session_for=session_for)
+                         session_for=session_for, shared_by=lambda system: _db(sy, system))
         from persondata.retention.holds import forced_holds  # the DPO's holds (litigation, orders)
 
         plan = plan_erasure(policy, dm, found, lambda ref: sy.get(ref.system).columns(ref.table),
