@@ -17,6 +17,7 @@ from typing import Any
 from pydantic import Field
 from sqlalchemy.orm import Session
 
+from persondata.audit.service import lock as audit_lock
 from persondata.connectors.graph import DataMap, TableRef
 from persondata.connectors.sql import Systems
 from persondata.connectors.walk import Discovery, FoundTable
@@ -70,6 +71,7 @@ def carry_out_deferred(
     result = DeferredResult(as_of=today, due=len(due))
     if not due:
         return result
+    audit_lock(session)  # the audit chain's lock first, then other state rows
     dm = DataMap(policy)
     by_system: dict[str, list[DeferredErasure]] = {}
     for d in due:

@@ -20,6 +20,8 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from persondata.audit import service as audit_service
+from persondata.audit.service import NewEntry
 from persondata.connectors.graph import DataMap, TableRef
 from persondata.connectors.protocol import ConnectorSession
 from persondata.connectors.sql import SqlSession, Systems, Tx
@@ -28,7 +30,6 @@ from persondata.connectors.walk import discover, in_parallel
 from persondata.db.base import utcnow
 from persondata.dsr import repository
 from persondata.dsr.common import (
-    audit,
     identity_hashes,
     identity_strings,
     recipients_of,
@@ -202,22 +203,26 @@ def erase(
                                             else "skipped"))
     result = _result(policy, plan, statuses, dry_run, now, ids, only)
     done = [s for s, st in statuses.items() if st.status == "done"]
+    audit_service.lock(session)  # the audit chain's lock first, then other state rows
     if not dry_run:
         result.deferred_recorded = _record_holds(session, hasher, plan, done, subject, found.identities,
                                                  actor, request_ref, now)
         if done:
             result.keys_shredded = _shred_keys(session, policy, hasher, plan, found.identities, actor, now)
+    entries = []
     for system in sorted(statuses) or [""]:
         st = statuses.get(system)
         tables = [t for t in result.tables if t.system == system]
-        audit(session, actor=actor, action="dsr.erase.plan" if dry_run else "dsr.erase", subject=subject,
-              target=system or None,
-              details={"status": st.status if st else "nothing", "error": st.error if st else None,
-                       "identities": sorted({i.kind for i in found.identities}),
-                       "tables": {t.table: {"deleted": t.deleted, "anonymised": t.anonymised,
-                                            "held": t.held} for t in tables},
-                       "request": request_ref},
-              at=now)
+        entries.append(NewEntry(
+            actor=actor, action="dsr.erase.plan" if dry_run else "dsr.erase", subject=subject,
+            target=system or None,
+            details={"status": st.status if st else "nothing", "error": st.error if st else None,
+                     "identities": sorted({i.kind for i in found.identities}),
+                     "tables": {t.table: {"deleted": t.deleted, "anonymised": t.anonymised,
+                                          "held": t.held} for t in tables},
+                     "request": request_ref},
+            at=now))
+    audit_service.record_many(session, entries)  # one entry per system, one insert
     return result
 
 
