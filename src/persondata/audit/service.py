@@ -2,9 +2,13 @@
 
 Appends are strictly linear: the first append of a transaction takes the chain lock
 (PostgreSQL: pg_advisory_xact_lock; SQLite: the write lock BEGIN IMMEDIATE already holds),
-reads the head, and every later append of the same transaction continues from it. Call
-`record` (or `lock`) before taking other row locks in a transaction, so that writers
-always queue on the chain lock first and never deadlock.
+reads the head, and every later append of the same transaction continues from it.
+
+The lock is held until the transaction ends, so every auditing writer waits for it:
+- in short transactions that also write rows other writers write (consent state), call
+  `record` (or `lock`) first, so that writers queue on the chain lock and never deadlock;
+- in long transactions (a retention batch, a DSR run over several systems), record at
+  the end, so that the chain is not held while the work is done.
 """
 
 from __future__ import annotations
