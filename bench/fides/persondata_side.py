@@ -24,6 +24,7 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import sqlalchemy as sa
@@ -162,9 +163,9 @@ def main(argv: list[str] | None = None) -> int:
         for variant in ("cli", "kept"):
             systems = Systems(side.policy, side.env) if variant == "kept" else None
             try:
-                out[variant] = {kind: summary(timed(lambda k=kind, s=systems: one(side, k, s), args.runs,
-                                                    args.warmup))
-                                for kind in ("access", "erasure")}
+                out[variant] = {
+                    kind: summary(timed(partial(one, side, kind, systems), args.runs, args.warmup))
+                    for kind in ("access", "erasure")}
             finally:
                 if systems is not None:
                     systems.close()

@@ -73,7 +73,7 @@ def reset(engine: sa.Engine) -> None:
 def reset_sql() -> str:
     """The same reset as PostgreSQL statements with literal values (run by the Fides side)."""
     md = metadata()
-    dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
+    dialect = postgresql.dialect()
     lines = ["TRUNCATE " + ", ".join(f'"{t}"' for t in reversed(TABLES)) + ";"]
     for table in md.sorted_tables:
         for row in webshop.SHOP_ROWS[table.name]:
