@@ -135,10 +135,11 @@ def test_audit_verify_reports_tampering_with_exit_1(cli, state_url: str) -> None
 
 def test_check_exit_codes_in_a_real_process(tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 'state.db'}"
+    with pytest.raises(SystemExit) as given:
+        run(["--policy", str(POLICY_FILE), "--database", db, "consent", "give", "-i", "phone=20304050",
+             "--purpose", "sms_offers"])
+    assert given.value.code == 0
     base = [sys.executable, "-c", "from persondata.cli.main import run; run()", "--policy",
-            str(POLICY_FILE), "--database", db]
-    check = [*base, "consent", "check", "-i", "phone=+45 20 30 40 50", "--purpose", "sms_offers"]
-    assert subprocess.run(check, capture_output=True, timeout=60).returncode == 1
-    give = [*base, "consent", "give", "-i", "phone=20304050", "--purpose", "sms_offers"]
-    assert subprocess.run(give, capture_output=True, timeout=60).returncode == 0
-    assert subprocess.run(check, capture_output=True, timeout=60).returncode == 0
+            str(POLICY_FILE), "--database", db, "consent", "check", "--purpose", "sms_offers", "-i"]
+    assert subprocess.run([*base, "phone=+45 20 30 40 50"], capture_output=True, timeout=60).returncode == 0
+    assert subprocess.run([*base, "phone=+45 20 30 40 51"], capture_output=True, timeout=60).returncode == 1
