@@ -327,3 +327,24 @@ def write_policy(directory: Path) -> Path:
     path = directory / "privacy.yaml"
     path.write_text(POLICY_YAML, encoding="utf-8")
     return path
+
+
+def reset_shop(url: str) -> None:
+    """Give a database the shop's tables with their original rows (rows only, when the tables exist)."""
+    md = shop_metadata()
+    engine = sa.create_engine(url)
+    try:
+        existing = set(sa.inspect(engine).get_table_names())
+        if existing != set(md.tables):
+            found = sa.MetaData()
+            found.reflect(engine)
+            found.drop_all(engine)
+            with engine.begin() as conn:
+                md.create_all(conn)
+        with engine.begin() as conn:
+            for table in reversed(md.sorted_tables):
+                conn.execute(table.delete())
+            for table in md.sorted_tables:
+                conn.execute(table.insert(), SHOP_ROWS[table.name])
+    finally:
+        engine.dispose()
