@@ -8,20 +8,22 @@ SET TRANSACTION READ ONLY; SQLite: a plain deferred transaction).
 
 from __future__ import annotations
 
-import re
 import threading
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine, make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
+from sqlalchemy.exc import ArgumentError, OperationalError
 
-from persondata.connectors.protocol import CHUNK, ColumnInfo, Condition, DataMapError, Row, chunks
+from persondata.connectors.protocol import ColumnInfo, DataMapError
+from persondata.connectors.sql_session import SqlSession, Tx
 from persondata.errors import InputError, SystemFailure
 from persondata.policy.loader import resolve_env
 from persondata.policy.model import Policy, System
+
+__all__ = ["SqlConnector", "SqlSession", "Systems", "Tx", "create_system_engine", "resolve_url"]
 
 
 def resolve_url(system: str, text: str, env: Mapping[str, str] | None) -> str:
@@ -68,18 +70,6 @@ def _python_type(col: sa.Column[Any]) -> type | None:
         return col.type.python_type
     except NotImplementedError:
         return None
-
-
-def _coerce(info: ColumnInfo, value: Any) -> Any:
-    """The value in the column's Python type (e.g. an identity string for an integer column)."""
-    if value is None or info.python_type is None or isinstance(value, info.python_type):
-        return value
-    if info.python_type is int and isinstance(value, str):
-        text = value.strip()
-        return int(text) if re.fullmatch(r"[+-]?\d+", text) else None
-    if info.python_type is str and isinstance(value, int | float):
-        return str(value)
-    return value
 
 
 class SqlConnector:
@@ -227,186 +217,6 @@ class SqlConnector:
     def dispose(self) -> None:
         """Close every pooled connection."""
         self.engine.dispose()
-
-
-class Tx:
-    """One open transaction on a system: use `.session`, then commit() (a read rolls back) and close()."""
-
-    def __init__(self, connector: SqlConnector, write: bool) -> None:
-        self.connector = connector
-        self.write = write
-        try:
-            conn = connector.engine.connect()
-        except OperationalError as exc:
-            raise SystemFailure(
-                f"system {connector.name}: cannot reach {connector.describe()}: {exc.orig}") from exc
-        try:
-            if write:
-                conn = conn.execution_options(persondata_write=True)
-            elif connector.dialect == "postgresql":
-                conn = conn.execution_options(postgresql_readonly=True)
-            self._tx = conn.begin()
-            if not write and connector.dialect in ("mysql", "mariadb"):
-                conn.exec_driver_sql("SET TRANSACTION READ ONLY")
-        except OperationalError as exc:
-            conn.close()
-            raise SystemFailure(f"system {connector.name}: {exc.orig}") from exc
-        self.conn = conn
-        self.session = SqlSession(connector, conn)
-
-    def commit(self) -> None:
-        """Commit a write; a read is rolled back (it never changes anything)."""
-        try:
-            if self.write:
-                self._tx.commit()
-            else:
-                self._tx.rollback()
-        except DBAPIError as exc:
-            raise SystemFailure(f"system {self.connector.name}: {exc.orig}") from exc
-
-    def rollback(self) -> None:
-        """Undo everything the transaction did."""
-        if self._tx.is_active:
-            self._tx.rollback()
-
-    def close(self) -> None:
-        """Roll back what is not committed and give the connection back to the pool."""
-        try:
-            self.rollback()
-        finally:
-            self.conn.close()
-
-
-class SqlSession:
-    """Batched reads and writes on one SQLAlchemy connection (see ConnectorSession)."""
-
-    def __init__(self, connector: SqlConnector, conn: Connection) -> None:
-        self.connector = connector
-        self.conn = conn
-
-    def _pk(self, table: str) -> sa.Column[Any]:
-        return self.connector.column(table, self.connector.primary_key(table))
-
-    def _coerced(self, table: str, column: str, values: Collection[Any]) -> list[Any]:
-        info = self.connector.columns(table)[column]
-        out = {_coerce(info, v) for v in values}
-        out.discard(None)
-        return sorted(out, key=repr)
-
-    def _select(self, table: str, columns: Sequence[str] | None) -> sa.Select[Any]:
-        t = self.connector.table(table)
-        if columns is None:
-            return sa.select(t)
-        return sa.select(*(self.connector.column(table, c) for c in columns))
-
-    def _rows(self, stmt: sa.Executable) -> list[Row]:
-        try:
-            return [dict(r._mapping) for r in self.conn.execute(stmt)]
-        except DBAPIError as exc:
-            raise SystemFailure(f"system {self.connector.name}: {exc.orig}") from exc
-
-    def fetch(
-        self, table: str, match: Mapping[str, Collection[Any]], columns: Sequence[str] | None = None
-    ) -> list[Row]:
-        """Rows where any column of `match` has one of its values; one query per chunk of 1,000."""
-        pairs = [(c, v) for c, vals in match.items() for v in self._coerced(table, c, vals)]
-        if not pairs:
-            return []
-        pk = self.connector.primary_key(table)
-        seen: dict[Any, Row] = {}
-        for chunk in chunks(pairs, CHUNK):
-            by_col: dict[str, list[Any]] = {}
-            for c, v in chunk:
-                by_col.setdefault(c, []).append(v)
-            wanted = None if columns is None else tuple(columns)
-            stmt = self.connector.match_statement(table, tuple(by_col), wanted)
-            params = {f"m{i}": vs for i, vs in enumerate(by_col.values())}
-            try:
-                result = self.conn.execute(stmt, params)
-                for row in result.mappings():
-                    seen.setdefault(row.get(pk, id(row)), dict(row))
-            except DBAPIError as exc:
-                raise SystemFailure(f"system {self.connector.name}: {exc.orig}") from exc
-        return list(seen.values())
-
-    def fetch_keys(self, table: str, keys: Collection[Any]) -> list[Row]:
-        """Rows by primary key."""
-        return self.fetch(table, {self.connector.primary_key(table): keys})
-
-    def scan(
-        self,
-        table: str,
-        where: Sequence[Condition] = (),
-        *,
-        after: Any = None,
-        limit: int = CHUNK,
-        columns: Sequence[str] | None = None,
-    ) -> list[Row]:
-        """The next `limit` rows matching all conditions, in primary-key order after `after`."""
-        pk = self._pk(table)
-        conds = [self._condition(table, c) for c in where]
-        if after is not None:
-            conds.append(pk > after)
-        if columns is not None and pk.name not in columns:
-            columns = [pk.name, *columns]
-        stmt = self._select(table, columns).where(*conds).order_by(pk).limit(limit)
-        return self._rows(stmt)
-
-    def _condition(self, table: str, cond: Condition) -> sa.ColumnElement[bool]:
-        col = self.connector.column(table, cond.column)
-        ops = {
-            "<": lambda: col < cond.value, "<=": lambda: col <= cond.value,
-            ">": lambda: col > cond.value, ">=": lambda: col >= cond.value,
-            "=": lambda: col == cond.value, "!=": lambda: col != cond.value,
-            "null": lambda: col.is_(None), "not_null": lambda: col.is_not(None),
-            "in": lambda: col.in_(list(cond.value)),
-        }
-        if cond.op not in ops:
-            raise InputError(f"unknown condition operator {cond.op!r}")
-        return ops[cond.op]()
-
-    def _write(self, stmt: sa.Executable, params: Any = None) -> int:
-        try:
-            result = self.conn.execute(stmt, params) if params is not None else self.conn.execute(stmt)
-        except DBAPIError as exc:
-            raise SystemFailure(f"system {self.connector.name}: {exc.orig}") from exc
-        return int(result.rowcount or 0)
-
-    def delete(self, table: str, keys: Collection[Any]) -> int:
-        """Delete rows by primary key, 1,000 keys per statement."""
-        pk = self._pk(table)
-        t = self.connector.table(table)
-        values = self._coerced(table, pk.name, keys)
-        return sum(self._write(sa.delete(t).where(pk.in_(c))) for c in chunks(values))
-
-    def update(self, table: str, keys: Collection[Any], values: Mapping[str, Any]) -> int:
-        """Set the same values on rows by primary key, 1,000 keys per statement."""
-        if not values:
-            return 0
-        pk = self._pk(table)
-        t = self.connector.table(table)
-        cols = {self.connector.column(table, c).name: v for c, v in values.items()}
-        keys_ = self._coerced(table, pk.name, keys)
-        return sum(self._write(sa.update(t).where(pk.in_(c)).values(cols)) for c in chunks(keys_))
-
-    def update_rows(self, table: str, changes: Sequence[tuple[Any, Mapping[str, Any]]]) -> int:
-        """Set per-row values: one executemany per distinct set of columns."""
-        pk = self._pk(table)
-        t = self.connector.table(table)
-        groups: dict[tuple[str, ...], list[tuple[Any, Mapping[str, Any]]]] = {}
-        for key, vals in changes:
-            if vals:
-                groups.setdefault(tuple(sorted(vals)), []).append((key, vals))
-        done = 0
-        for cols, items in groups.items():
-            binds: dict[str, Any] = {
-                self.connector.column(table, c).name: sa.bindparam(f"p{i}") for i, c in enumerate(cols)}
-            stmt = sa.update(t).where(pk == sa.bindparam("pk_")).values(binds)
-            for part in chunks(items):
-                params = [{"pk_": k, **{f"p{i}": v[c] for i, c in enumerate(cols)}} for k, v in part]
-                self._write(stmt, params)
-                done += len(part)
-        return done
 
 
 class Systems:
