@@ -2,17 +2,20 @@
 
 tests/conftest.py only applies under tests/, so its fixtures (sqlite_url, pg_url,
 mariadb_url, state_url, company_url, redis_url, chromium_path and the autouse test keys)
-are loaded from that file and re-exported here, plus a few example-specific helpers.
+are loaded from that file and re-exported here, plus a few example-specific helpers; the
+retention scenarios' shared part is in retention_scenario.py.
 """
 
 from __future__ import annotations
 
 import importlib.util
-from datetime import UTC, datetime
+from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pytest
+from retention_scenario import NOW, build_and_run
 
 from persondata import examples
 from persondata.policy.loader import LoadedPolicy, load_policy
@@ -33,10 +36,6 @@ for _name in dir(_shared):
     if type(_value).__name__ == "FixtureFunctionDefinition" or hasattr(_value, "_pytestfixturefunction"):
         globals()[_name] = _value
 
-NOW = datetime(2025, 6, 15, 12, 0, tzinfo=UTC)
-"""The fixed 'now' the scenario databases are built against."""
-
-
 @pytest.fixture
 def example_policy(request: pytest.FixtureRequest) -> LoadedPolicy:
     """The example's loaded policy; the test module sets EXAMPLE = '<name>'."""
@@ -51,3 +50,12 @@ def example_db(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     url = f"sqlite:///{tmp_path / 'company.db'}"
     examples.build(name, url, customers=20, seed=1, now=NOW)
     return url
+
+
+@pytest.fixture(scope="module")
+def company(request: pytest.FixtureRequest,
+            tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """A retention scenario's company after `retention run` (see retention_scenario.build_and_run)."""
+    built = build_and_run(tmp_path_factory.mktemp("company"), request.module)
+    yield built
+    built["state"].dispose()

@@ -10,15 +10,13 @@ offers until consent is withdrawn.
 
 from __future__ import annotations
 
-import re
 import shutil
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
+from retention_scenario import HASH_KEY, NOW, N, rows
 
 from persondata import examples
 from persondata.consent import service as consent
@@ -33,30 +31,7 @@ from persondata.vault.crypto import KeyShredded
 from persondata.vault.service import Vault
 
 EXAMPLE = "sms-gateway"
-NOW = datetime(2025, 6, 15, 12, 0, tzinfo=UTC)
-N = NOW.replace(tzinfo=None)  # the company database stores naive UTC
 MASTER = "ZXhhbXBsZS1tYXN0ZXIta2V5LTMyLWJ5dGVzLWxvbmc="  # a test key (module-scoped fixture)
-
-
-def _typed(value: Any) -> Any:
-    if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-        return date.fromisoformat(value)
-    if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d+)?", value):
-        return datetime.fromisoformat(value)
-    return value
-
-
-def _rows(url: str, sql: str, **params: Any) -> list[Any]:
-    """Rows of a query as namespaces, dates and times parsed (SQLite returns them as text)."""
-    engine = sa.create_engine(url)
-    try:
-        with engine.connect() as conn:
-            result = conn.execute(sa.text(sql), params)
-            names = list(result.keys())
-            return [SimpleNamespace(**{k: _typed(v) for k, v in zip(names, r, strict=True)})
-                    for r in result.all()]
-    finally:
-        engine.dispose()
 
 
 @pytest.fixture(scope="module")
@@ -65,7 +40,7 @@ def company(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
     copy taken, Jane's withdrawal of offers recorded, then `retention run` at NOW."""
     tmp_path = tmp_path_factory.mktemp("sms")
     example_policy = load_policy(examples.policy_path(EXAMPLE), env={})
-    settings = load_settings(hash_key="example-hash-key", master_key=MASTER)
+    settings = load_settings(hash_key=HASH_KEY, master_key=MASTER)
     state = Database(f"sqlite:///{tmp_path / 'state.db'}")
     upgrade(state)
     hasher = Hasher(settings.hash_key)
@@ -81,7 +56,7 @@ def company(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
                          "offers", source=Source.unsubscribe_link, actor="test", at=NOW - timedelta(days=1))
     backup = tmp_path / "backup.db"
     shutil.copyfile(tmp_path / "company.db", backup)
-    before = {t: _rows(url, f"SELECT * FROM {t}") for t in
+    before = {t: rows(url, f"SELECT * FROM {t}") for t in
               ("sms_log", "sms_email", "invoice", "account", "abuse_case", "support_request", "page_view",
                "premium_charge", "newsletter_subscription", "payment")}
     report = service.run(example_policy.policy, settings, state, as_of=NOW,
@@ -95,7 +70,7 @@ def test_sms_logs_kept_3_months_and_none_for_who_opted_out(company: dict[str, An
     before, url = company["before"], company["url"]
     cutoff = N - timedelta(days=92)  # 15 June - 3 months = 15 March
     assert any(r.sent_at <= datetime(2025, 3, 15, 12) for r in before["sms_log"])
-    left = _rows(url, "SELECT sent_at, no_logging FROM sms_log")
+    left = rows(url, "SELECT sent_at, no_logging FROM sms_log")
     assert left and all(r.sent_at > datetime(2025, 3, 15, 12) for r in left)
     assert not any(r.no_logging for r in left)  # Mikkel opted out: nothing of his is logged
     assert any(r.no_logging and r.sent_at > cutoff for r in before["sms_log"])
@@ -105,10 +80,10 @@ def test_sms_logs_kept_3_months_and_none_for_who_opted_out(company: dict[str, An
 
 def test_sms_by_email_gone_after_3_days_even_from_the_backup(company: dict[str, Any]) -> None:
     url, state, settings = company["url"], company["state"], company["settings"]
-    left = _rows(url, "SELECT received_at FROM sms_email")
+    left = rows(url, "SELECT received_at FROM sms_email")
     assert all(r.received_at > N - timedelta(days=3) for r in left)
     jane = company["hasher"].hash(make_identity("email", "jane@madsen-el.example"))
-    backed_up = _rows(company["backup"], "SELECT e.body_ciphertext, e.received_at FROM sms_email e "
+    backed_up = rows(company["backup"], "SELECT e.body_ciphertext, e.received_at FROM sms_email e "
                       "JOIN account a ON a.id = e.account_id WHERE a.email = 'jane@madsen-el.example'")
     old = [r for r in backed_up if r.received_at <= N - timedelta(days=3)]
     new = [r for r in backed_up if r.received_at > N - timedelta(days=3)]
@@ -128,33 +103,33 @@ def test_invoices_5_years_after_end_of_year_and_accounts_3_months_after_terminat
         company: dict[str, Any]) -> None:
     url, before = company["url"], company["before"]
     assert any(r.invoice_date < date(2020, 1, 1) for r in before["invoice"])
-    invoices = _rows(url, "SELECT invoice_date FROM invoice")
+    invoices = rows(url, "SELECT invoice_date FROM invoice")
     assert invoices and min(r.invoice_date for r in invoices) >= date(2020, 1, 1)
     assert any(r.invoice_date.year == 2020 for r in invoices)  # kept until 1 January 2026
-    sofie = _rows(url, "SELECT * FROM account WHERE account_no = 'SP000003' OR id = 3")
+    sofie = rows(url, "SELECT * FROM account WHERE account_no = 'SP000003' OR id = 3")
     assert len(sofie) == 1  # terminated 150 days ago: expired, but her invoices still need the row
     assert sofie[0].email is None and sofie[0].phone is None and sofie[0].contact_name is None
     # Accounts terminated > 3 months ago without invoices left are deleted outright.
     for acc in before["account"]:
         if acc.terminated_at and acc.terminated_at <= N - timedelta(days=92):
-            still = _rows(url, "SELECT email FROM account WHERE id = :i", i=acc.id)
+            still = rows(url, "SELECT email FROM account WHERE id = :i", i=acc.id)
             assert not still or still[0].email is None
 
 
 def test_abuse_cases_3_years_support_1_year_statistics_3_months(company: dict[str, Any]) -> None:
     url = company["url"]
-    cases = _rows(url, "SELECT closed_at FROM abuse_case")
+    cases = rows(url, "SELECT closed_at FROM abuse_case")
     assert all(r.closed_at > N - timedelta(days=3 * 365) for r in cases)
-    assert len(_rows(url, "SELECT id FROM abuse_case WHERE account_id = 3")) == 1  # Sofie's recent case
+    assert len(rows(url, "SELECT id FROM abuse_case WHERE account_id = 3")) == 1  # Sofie's recent case
     assert all(r.closed_at is None or r.closed_at > N - timedelta(days=365)
-               for r in _rows(url, "SELECT closed_at FROM support_request"))
-    assert all(r.viewed_at > N - timedelta(days=92) for r in _rows(url, "SELECT viewed_at FROM page_view"))
+               for r in rows(url, "SELECT closed_at FROM support_request"))
+    assert all(r.viewed_at > N - timedelta(days=92) for r in rows(url, "SELECT viewed_at FROM page_view"))
     assert all(r.charged_at > N - timedelta(days=92)
-               for r in _rows(url, "SELECT charged_at FROM premium_charge"))
+               for r in rows(url, "SELECT charged_at FROM premium_charge"))
 
 
 def test_offers_until_consent_withdrawn(company: dict[str, Any]) -> None:
-    subs = _rows(company["url"], "SELECT email FROM newsletter_subscription")
+    subs = rows(company["url"], "SELECT email FROM newsletter_subscription")
     assert "jane@madsen-el.example" not in {r.email for r in subs}
     assert len(subs) == len(company["before"]["newsletter_subscription"]) - 1
 

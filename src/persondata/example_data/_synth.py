@@ -4,13 +4,20 @@ Everything comes from one `random.Random(seed)`, so a seed always builds the sam
 Names are Danish or Norwegian-looking, phone numbers are valid for the country (checked
 with `phonenumbers`), e-mail domains end in `.example`, CVR / orgnr numbers pass their
 checksums. Timestamps are naive UTC (what most company databases store).
+
+Every example's build_db.py also takes its plumbing from here: `Rows` (rows per table, ids
+from 1), `write` (recreate the tables at a URL and insert) and `script_main` (the command line
+`build_db.py [URL] [--customers N] [--seed S]`). A script `persondata init` copies imports
+them from the installed package.
 """
 
 from __future__ import annotations
 
+import argparse
 import base64
+import os
 import random
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -270,6 +277,50 @@ def insert_all(engine: Engine, metadata: MetaData,
         if engine.dialect.name == "postgresql":
             _advance_sequences(conn, metadata.sorted_tables)
     return counts
+
+
+class Rows(dict[str, list[dict[str, Any]]]):
+    """The rows to insert, per table of a metadata; `add` numbers each table's ids from 1."""
+
+    def __init__(self, metadata: MetaData) -> None:
+        super().__init__((name, []) for name in metadata.tables)
+
+    def add(self, table: str, **values: Any) -> int:
+        """Append a row to table under the next id; returns that id."""
+        batch = self[table]
+        values["id"] = len(batch) + 1
+        batch.append(values)
+        return len(batch)
+
+
+def write(url: str, metadata: MetaData, rows: Mapping[str, list[dict[str, Any]]]) -> dict[str, int]:
+    """Recreate the metadata's tables at url and insert the rows; returns rows per table."""
+    engine = engine_for(url)
+    try:
+        recreate(engine, metadata)
+        return insert_all(engine, metadata, rows)
+    finally:
+        engine.dispose()
+
+
+def script_main(build: Callable[..., dict[str, int]], env_var: str, doc: str | None,
+                argv: Sequence[str] | None = None) -> int:
+    """An example's command line, `build_db.py [URL] [--customers N] [--seed S]`: build, print the counts.
+
+    URL defaults to $env_var; the help's description is the first line of doc (the script's docstring).
+    """
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0] if doc else None)
+    parser.add_argument("url", nargs="?", default=os.environ.get(env_var),
+                        help=f"SQLAlchemy URL (default ${env_var})")
+    parser.add_argument("--customers", type=int, default=50)
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args(argv)
+    if not args.url:
+        parser.error(f"give a database URL or set {env_var}")
+    counts = build(args.url, customers=args.customers, seed=args.seed)
+    for table, count in counts.items():
+        print(f"{table:28} {count:>8}")
+    return 0
 
 
 def _advance_sequences(conn: Any, tables: Iterable[Table]) -> None:

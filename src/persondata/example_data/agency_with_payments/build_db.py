@@ -19,8 +19,6 @@ as their last 4 digits behind asterisks ('************4242'). Fixed people:
 
 from __future__ import annotations
 
-import argparse
-import os
 import sys
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -40,7 +38,7 @@ from sqlalchemy import (
     Text,
 )
 
-from persondata.example_data._synth import Synth, engine_for, insert_all, recreate, to_naive_utc
+from persondata.example_data._synth import Rows, Synth, script_main, to_naive_utc, write
 
 ENV_VARS = ("AGENCY_DB_URL",)
 JANE = {"name": "Jane Jensen", "email": "jane@jensen-revision.example", "phone": "+4540506070",
@@ -141,14 +139,9 @@ def build(url: str, *, customers: int = 50, seed: int = 1, now: datetime | None 
     fixed = (JANE, METTE, HENRIK)
     s.reserve(emails=[p["email"] for p in fixed] + ["soren.bach@post.example"],
               phones=[p["phone"] for p in fixed])
-    rows: dict[str, list[dict[str, Any]]] = {t: [] for t in metadata().tables}
-    ids = {t: 0 for t in rows}
-
-    def add(table: str, **values: Any) -> int:
-        ids[table] += 1
-        values["id"] = ids[table]
-        rows[table].append(values)
-        return ids[table]
+    md = metadata()
+    rows = Rows(md)
+    add = rows.add
 
     days = 365
     shared = s.street()
@@ -247,29 +240,12 @@ def build(url: str, *, customers: int = 50, seed: int = 1, now: datetime | None 
         receipt_sent_at=old + timedelta(days=1), feedback_sent_at=old + timedelta(days=10),
         closed_at=old + timedelta(days=30))
 
-    engine = engine_for(url)
-    try:
-        md = metadata()
-        recreate(engine, md)
-        return insert_all(engine, md, rows)
-    finally:
-        engine.dispose()
+    return write(url, md, rows)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Command line: build the database at URL (default $AGENCY_DB_URL)."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("url", nargs="?", default=os.environ.get(ENV_VARS[0]),
-                        help=f"SQLAlchemy URL (default ${ENV_VARS[0]})")
-    parser.add_argument("--customers", type=int, default=50)
-    parser.add_argument("--seed", type=int, default=1)
-    args = parser.parse_args(argv)
-    if not args.url:
-        parser.error(f"give a database URL or set {ENV_VARS[0]}")
-    counts = build(args.url, customers=args.customers, seed=args.seed)
-    for table, count in counts.items():
-        print(f"{table:28} {count:>8}")
-    return 0
+    return script_main(build, ENV_VARS[0], __doc__, argv)
 
 
 if __name__ == "__main__":

@@ -19,8 +19,6 @@ Fixed people for scenarios:
 
 from __future__ import annotations
 
-import argparse
-import os
 import sys
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -40,7 +38,7 @@ from sqlalchemy import (
     Text,
 )
 
-from persondata.example_data._synth import Synth, engine_for, insert_all, recreate, to_naive_utc
+from persondata.example_data._synth import Rows, Synth, script_main, to_naive_utc, write
 
 ENV_VARS = ("WEBSHOP_DB_URL", "CRM_DB_URL", "RECRUITMENT_DB_URL")
 JANE = {"name": "Jane Holm", "email": "jane@kontorhuset.example", "phone": "+4520202020",
@@ -176,14 +174,9 @@ def build(url: str, *, customers: int = 50, seed: int = 1, now: datetime | None 
     s = Synth(seed, "DK", at)
     s.reserve(emails=[JANE["email"], PETER["email"], LARS["email"]],
               phones=[JANE["phone"], PETER["phone"], LARS["phone"]])
-    rows: dict[str, list[dict[str, Any]]] = {t: [] for t in metadata().tables}
-    ids = {t: 0 for t in rows}
-
-    def add(table: str, **values: Any) -> int:
-        ids[table] += 1
-        values["id"] = ids[table]
-        rows[table].append(values)
-        return ids[table]
+    md = metadata()
+    rows = Rows(md)
+    add = rows.add
 
     days = 365
     shared = s.street()
@@ -305,29 +298,12 @@ def build(url: str, *, customers: int = 50, seed: int = 1, now: datetime | None 
         applicant({"name": name, "email": s.email(name), "phone": s.mixed_phone()}, applied, rejected, hired,
                   s.chance(0.3))
 
-    engine = engine_for(url)
-    try:
-        md = metadata()
-        recreate(engine, md)
-        return insert_all(engine, md, rows)
-    finally:
-        engine.dispose()
+    return write(url, md, rows)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Command line: build the databases at URL (default $WEBSHOP_DB_URL)."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("url", nargs="?", default=os.environ.get(ENV_VARS[0]),
-                        help=f"SQLAlchemy URL (default ${ENV_VARS[0]})")
-    parser.add_argument("--customers", type=int, default=50)
-    parser.add_argument("--seed", type=int, default=1)
-    args = parser.parse_args(argv)
-    if not args.url:
-        parser.error(f"give a database URL or set {ENV_VARS[0]}")
-    counts = build(args.url, customers=args.customers, seed=args.seed)
-    for table, count in counts.items():
-        print(f"{table:28} {count:>8}")
-    return 0
+    return script_main(build, ENV_VARS[0], __doc__, argv)
 
 
 if __name__ == "__main__":

@@ -17,8 +17,6 @@ Tables match the data map in privacy.yaml (system `gateway`). Fixed people for s
 
 from __future__ import annotations
 
-import argparse
-import os
 import sys
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -39,7 +37,7 @@ from sqlalchemy import (
     Text,
 )
 
-from persondata.example_data._synth import Synth, engine_for, insert_all, recreate, to_naive_utc
+from persondata.example_data._synth import Rows, Synth, script_main, to_naive_utc, write
 
 ENV_VARS = ("GATEWAY_DB_URL",)
 JANE = {"name": "Jane Madsen", "email": "jane@madsen-el.example", "phone": "+4520304050",
@@ -160,14 +158,9 @@ def build(url: str, *, customers: int = 50, seed: int = 1, now: datetime | None 
     s = Synth(seed, "DK", at)
     s.reserve(emails=[p["email"] for p in (JANE, MIKKEL, SOFIE)],
               phones=[p["phone"] for p in (JANE, MIKKEL, SOFIE)])
-    rows: dict[str, list[dict[str, Any]]] = {t: [] for t in metadata().tables}
-    ids = {t: 0 for t in rows}
-
-    def add(table: str, **values: Any) -> int:
-        ids[table] += 1
-        values["id"] = ids[table]
-        rows[table].append(values)
-        return ids[table]
+    md = metadata()
+    rows = Rows(md)
+    add = rows.add
 
     people: list[dict[str, Any]] = []
     for fixed, created, terminated, opt_out in (
@@ -260,29 +253,12 @@ def build(url: str, *, customers: int = 50, seed: int = 1, now: datetime | None 
         add("page_view", account_id=None, ip_address=s.ip(), browser=s.user_agent(), path="/",
             viewed_at=s.ago(200))
 
-    engine = engine_for(url)
-    try:
-        md = metadata()
-        recreate(engine, md)
-        return insert_all(engine, md, rows)
-    finally:
-        engine.dispose()
+    return write(url, md, rows)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Command line: build the database at URL (default $GATEWAY_DB_URL)."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("url", nargs="?", default=os.environ.get(ENV_VARS[0]),
-                        help=f"SQLAlchemy URL (default ${ENV_VARS[0]})")
-    parser.add_argument("--customers", type=int, default=50)
-    parser.add_argument("--seed", type=int, default=1)
-    args = parser.parse_args(argv)
-    if not args.url:
-        parser.error(f"give a database URL or set {ENV_VARS[0]}")
-    counts = build(args.url, customers=args.customers, seed=args.seed)
-    for table, count in counts.items():
-        print(f"{table:28} {count:>8}")
-    return 0
+    return script_main(build, ENV_VARS[0], __doc__, argv)
 
 
 if __name__ == "__main__":
