@@ -3,12 +3,14 @@
 Per system: can persondata connect; does every table and every column the data map names
 exist (primary key, identities, fields, anchors, edges and their targets, flags); is every
 identity column and every column an edge joins on indexed (a warning with the
-`CREATE INDEX` to run); can every personal field be erased with its strategy (a NOT NULL
-number cannot be nulled).
+`CREATE INDEX` to run; e-mail identities on PostgreSQL and SQLite need an index on
+`lower(column)`, as they are matched case-insensitively); can every personal field be
+erased with its strategy (a NOT NULL number cannot be nulled).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
@@ -17,7 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from persondata.connectors.graph import split_target
-from persondata.connectors.sql import create_system_engine, resolve_url
+from persondata.connectors.sql import create_system_engine, quiet_reflection, resolve_url
 from persondata.connectors.strategies import table_erasure
 from persondata.errors import PersondataError, Problem
 from persondata.policy.model import Policy, Strategy, Table
@@ -55,9 +57,32 @@ def _indexed(inspector: sa.Inspector, table: str, schema: str | None) -> set[str
     return first
 
 
-def _create_index(engine: sa.Engine, table: sa.Table, column: str) -> str:
-    name = f"ix_{table.name}_{column}"[:60]
-    return str(sa.schema.CreateIndex(sa.Index(name, table.c[column])).compile(dialect=engine.dialect)).strip()
+_LOWER = re.compile(r"lower\s*\(\s*\(?\s*[\"`]?([A-Za-z_][\w$]*)[\"`]?", re.IGNORECASE)
+
+
+def _lower_indexed(conn: sa.Connection, table: str, schema: str | None) -> set[str]:
+    """Columns with an expression index on `lower(column)` (PostgreSQL and SQLite; else none)."""
+    dialect = conn.dialect.name
+    if dialect == "postgresql":
+        defs = conn.execute(sa.text(
+            "SELECT indexdef FROM pg_indexes"
+            " WHERE tablename = :t AND schemaname = coalesce(:s, current_schema())"
+        ), {"t": table, "s": schema}).scalars()
+    elif dialect == "sqlite":
+        master = f'"{schema}".sqlite_master' if schema else "sqlite_master"
+        defs = conn.execute(sa.text(
+            f"SELECT sql FROM {master} WHERE type = 'index' AND tbl_name = :t AND sql IS NOT NULL"
+        ), {"t": table}).scalars()
+    else:
+        return set()
+    return {m.group(1) for d in defs for m in _LOWER.finditer(d or "")}
+
+
+def _create_index(engine: sa.Engine, table: sa.Table, column: str, lower: bool = False) -> str:
+    name = f"ix_{table.name}_{column}{'_lower' if lower else ''}"[:60]
+    expr = sa.func.lower(table.c[column]) if lower else table.c[column]
+    return str(sa.schema.CreateIndex(sa.Index(name, expr)).compile(
+        dialect=engine.dialect, compile_kwargs={"literal_binds": True})).strip()
 
 
 def _declared(spec: Table) -> list[tuple[tuple[Any, ...], str]]:
@@ -79,6 +104,7 @@ def _declared(spec: Table) -> list[tuple[tuple[Any, ...], str]]:
 def _check_table(
     rep: _Report,
     engine: sa.Engine,
+    conn: sa.Connection,
     inspector: sa.Inspector,
     policy: Policy,
     sys_key: str,
@@ -109,6 +135,21 @@ def _check_table(
     indexed = _indexed(inspector, bare, schema or None)
     joins = [(("identities", k), c, "identity") for k, c in spec.identities.items()]
     joins += [(("belongs_to", c), c, "ownership") for c in spec.belongs_to]
+    # E-mail identities are compared as lower(column) on PostgreSQL and SQLite: a plain index
+    # cannot serve that lookup, an expression index on lower(column) can.
+    lowered = (_lower_indexed(conn, bare, schema or None) if engine.dialect.name in ("postgresql", "sqlite")
+               and "email" in spec.identities else None)
+    if lowered is not None:
+        column = spec.identities["email"]
+        joins = [j for j in joins if j[0] != ("identities", "email")]
+        if column in t.c and column not in lowered:
+            rep.add(
+                (*where, "identities", "email"),
+                f"systems.{sys_key}.tables.{name}: e-mail identity column {column!r} is matched as "
+                f"lower({column}) and has no index on lower({column}); every request scans the table. "
+                f"Run: {_create_index(engine, t, column, lower=True)}",
+                "warning",
+            )
     for keys, column, what in joins:
         if column in t.c and column not in indexed:
             rep.add(
@@ -151,7 +192,7 @@ def _check_system(rep: _Report, policy: Policy, sys_key: str, env: Mapping[str, 
         rep.add(where, f"systems.{sys_key}.url: {exc}")
         return
     try:
-        with engine.connect() as conn:
+        with engine.connect() as conn, quiet_reflection():
             inspector = sa.inspect(conn)
             md = sa.MetaData()
             tables: dict[str, sa.Table] = {}
@@ -165,7 +206,7 @@ def _check_system(rep: _Report, policy: Policy, sys_key: str, env: Mapping[str, 
                     continue
                 tables[name] = sa.Table(bare, md, schema=schema or None, autoload_with=conn)
             for name in tables:
-                _check_table(rep, engine, inspector, policy, sys_key, name, system.tables[name], tables)
+                _check_table(rep, engine, conn, inspector, policy, sys_key, name, system.tables[name], tables)
     except (OperationalError, DBAPIError) as exc:
         rep.add(
             where,

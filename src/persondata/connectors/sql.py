@@ -9,13 +9,14 @@ SET TRANSACTION READ ONLY; SQLite: a plain deferred transaction).
 from __future__ import annotations
 
 import threading
+import warnings
 from collections.abc import Collection, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine, make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, OperationalError, SAWarning
 
 from persondata.connectors.protocol import ColumnInfo, DataMapError
 from persondata.connectors.sql_session import SqlSession, Tx
@@ -23,7 +24,8 @@ from persondata.errors import InputError, SystemFailure
 from persondata.policy.loader import resolve_env
 from persondata.policy.model import Policy, System
 
-__all__ = ["SqlConnector", "SqlSession", "Systems", "Tx", "create_system_engine", "resolve_url"]
+__all__ = ["SqlConnector", "SqlSession", "Systems", "Tx", "create_system_engine", "quiet_reflection",
+           "resolve_url"]
 
 
 def resolve_url(system: str, text: str, env: Mapping[str, str] | None) -> str:
@@ -65,6 +67,21 @@ def create_system_engine(url: str) -> Engine:
     return sa.create_engine(parsed, pool_recycle=1800)
 
 
+def case_sensitive_collation(collation: str | None) -> bool:
+    """True for a MySQL/MariaDB collation that tells `A` from `a` (`*_bin`, `*_cs`, binary)."""
+    name = (collation or "").lower()
+    return name == "binary" or name.endswith("_bin") or "_cs" in name
+
+
+@contextmanager
+def quiet_reflection() -> Iterator[None]:
+    """Reflect without SQLAlchemy's warning about SQLite expression indexes (e.g. `lower(email)`)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "Skipped unsupported reflection of expression-based index",
+                                SAWarning)
+        yield
+
+
 def _python_type(col: sa.Column[Any]) -> type | None:
     try:
         return col.type.python_type
@@ -84,6 +101,7 @@ class SqlConnector:
         self._columns: dict[str, dict[str, ColumnInfo]] = {}
         self._statements: dict[tuple[str, tuple[str, ...], tuple[str, ...] | None], sa.Select[Any]] = {}
         self._pks: dict[str, str] = {}
+        self._folded: dict[str, frozenset[str]] = {}
         self._lock = threading.Lock()
 
     @property
@@ -110,7 +128,7 @@ class SqlConnector:
                 schema, table = self._split(n)
                 by_schema.setdefault(schema, []).append(table)
             try:
-                with self.engine.connect() as conn:
+                with self.engine.connect() as conn, quiet_reflection():
                     inspector = sa.inspect(conn)
                     for schema, tables in by_schema.items():
                         existing = set(inspector.get_table_names(schema=schema))
@@ -159,16 +177,37 @@ class SqlConnector:
             raise DataMapError(f"system {self.name}: table {table} has no column {column!r}")
         return t.c[column]
 
+    def email_columns(self, table: str) -> frozenset[str]:
+        """The table's e-mail identity columns: matched case-insensitively (values lower-cased)."""
+        spec = self.system.tables.get(table) if self.system is not None else None
+        return frozenset(c for k, c in spec.identities.items() if k == "email") if spec else frozenset()
+
+    def folded(self, table: str) -> frozenset[str]:
+        """Columns compared as `lower(column)`: e-mail identities on PostgreSQL and SQLite, and on
+        MariaDB/MySQL only under a case-sensitive collation (the default collations ignore case,
+        so a plain comparison there already matches and uses a plain index)."""
+        known = self._folded.get(table)
+        if known is None:
+            emails = self.email_columns(table)
+            if self.dialect in ("mysql", "mariadb") and emails:
+                t = self.table(table)
+                default = t.kwargs.get("mysql_collate") or t.kwargs.get("mariadb_collate")
+                emails = frozenset(c for c in emails if c in t.c and case_sensitive_collation(
+                    getattr(t.c[c].type, "collation", None) or default))
+            known = self._folded[table] = emails
+        return known
+
     def match_statement(self, table: str, match: tuple[str, ...],
                         columns: tuple[str, ...] | None) -> sa.Select[Any]:
-        """`SELECT ... WHERE a IN (:m0) OR b IN (:m1)` with expanding parameters, built once and cached."""
+        """`SELECT ... WHERE a IN (:m0) OR lower(b) IN (:m1)` (expanding parameters), built once, cached."""
         key = (table, match, columns)
         stmt = self._statements.get(key)
         if stmt is None:
             t = self.table(table)
             cols = [t] if columns is None else [self.column(table, c) for c in columns]
-            conds = [self.column(table, c).in_(sa.bindparam(f"m{i}", expanding=True))
-                     for i, c in enumerate(match)]
+            folded = self.folded(table)
+            conds = [(sa.func.lower(self.column(table, c)) if c in folded else self.column(table, c))
+                     .in_(sa.bindparam(f"m{i}", expanding=True)) for i, c in enumerate(match)]
             stmt = sa.select(*cols).where(sa.or_(*conds))
             self._statements[key] = stmt
         return stmt

@@ -111,8 +111,12 @@ class SqlSession:
     def fetch(
         self, table: str, match: Mapping[str, Collection[Any]], columns: Sequence[str] | None = None
     ) -> list[Row]:
-        """Rows where any column of `match` has one of its values; one query per chunk of 1,000."""
-        pairs = [(c, v) for c, vals in match.items() for v in self._coerced(table, c, vals)]
+        """Rows where any column of `match` has one of its values; one query per chunk of 1,000.
+
+        E-mail identity columns match whatever the case of the stored or given address."""
+        emails = self.connector.email_columns(table)
+        pairs = list(dict.fromkeys((c, v.lower() if c in emails and isinstance(v, str) else v)
+                                   for c, vals in match.items() for v in self._coerced(table, c, vals)))
         if not pairs:
             return []
         pk = self.connector.primary_key(table)

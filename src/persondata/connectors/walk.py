@@ -14,7 +14,9 @@
 
 Stored identities are matched by their normalised form plus common spellings (a phone
 number as +4520123456, 004520123456, 4520123456, 20123456 and "20 12 34 56"); e-mail
-addresses are matched lower-cased.
+addresses are matched whatever their case (the connector compares `lower(column)`, or
+relies on a case-insensitive collation on MariaDB/MySQL), and e-mail addresses found in
+rows are normalised (lower-cased) before the next pass.
 """
 
 from __future__ import annotations
@@ -130,6 +132,7 @@ def _pass(state: _State, system: str, session: ConnectorSession, pk: dict[TableR
         spec = state.dm.spec(ref)
         match: dict[str, set[Any]] = {}
         id_values: dict[str, set[str]] = {}
+        kinds: dict[str, str] = {}
         for kind, column in spec.identities.items():
             wanted: set[str] = set()
             for value in state.known.get(kind, ()):
@@ -138,6 +141,7 @@ def _pass(state: _State, system: str, session: ConnectorSession, pk: dict[TableR
             if new:
                 match.setdefault(column, set()).update(new)
                 id_values[column] = new
+                kinds[column] = kind
         for edge in state.dm.owners(ref):
             parent = state.found.get(edge.parent)
             if parent is None:
@@ -155,9 +159,15 @@ def _pass(state: _State, system: str, session: ConnectorSession, pk: dict[TableR
             state.asked[(ref, column)] |= {str(v) for v in vals}
         table = state.found.setdefault(ref, FoundTable(ref, pk[ref]))
         for row in rows:
-            by_identity = any(str(row.get(c)) in vals for c, vals in id_values.items())
+            by_identity = any(_stored(kinds[c], row.get(c)) in vals for c, vals in id_values.items())
             table.add(row, "identity" if by_identity else "owned")
     return queries
+
+
+def _stored(kind: str, value: Any) -> str:
+    """A stored identity value as it is compared with the spellings looked for (e-mail: lower case)."""
+    text = str(value)
+    return text.lower() if kind == "email" else text
 
 
 def _gather(dm: DataMap, found: dict[TableRef, FoundTable], country: str,

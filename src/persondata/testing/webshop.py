@@ -21,7 +21,7 @@ import sqlalchemy as sa
 import yaml
 
 from persondata.connectors.graph import DataMap
-from persondata.connectors.sql import Systems
+from persondata.connectors.sql import Systems, quiet_reflection
 from persondata.policy.model import Policy
 
 NOW = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
@@ -164,13 +164,19 @@ def shop_metadata() -> sa.MetaData:
     s = sa.String
     sa.Table("address", md, sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
              sa.Column("street", s(200)), sa.Column("postcode", s(10)), sa.Column("city", s(100)))
-    sa.Table("customer", md, sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    customer = sa.Table(
+             "customer", md, sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
              sa.Column("customer_no", sa.Integer, unique=True),
              sa.Column("email", s(200), index=True), sa.Column("phone", s(40), index=True),
              sa.Column("name", s(200)), sa.Column("birth_date", sa.Date),
              sa.Column("address_id", sa.Integer, sa.ForeignKey("address.id"), index=True),
              sa.Column("restricted", sa.Boolean, nullable=False, server_default=sa.false()),
              sa.Column("closed_at", sa.DateTime))
+    # e-mail identities are matched as lower(email) on PostgreSQL and SQLite (MariaDB: its collation
+    # ignores case, and the plain index serves)
+    for dialect in ("sqlite", "postgresql"):
+        sa.event.listen(customer, "after_create", sa.DDL(
+            "CREATE INDEX ix_customer_email_lower ON customer (lower(email))").execute_if(dialect=dialect))
     sa.Table("orders", md, sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
              sa.Column("customer_id", sa.Integer, sa.ForeignKey("customer.id"), index=True),
              sa.Column("ordered_at", sa.DateTime, nullable=False),
@@ -337,7 +343,8 @@ def reset_shop(url: str) -> None:
         existing = set(sa.inspect(engine).get_table_names())
         if existing != set(md.tables):
             found = sa.MetaData()
-            found.reflect(engine)
+            with quiet_reflection():
+                found.reflect(engine)
             found.drop_all(engine)
             with engine.begin() as conn:
                 md.create_all(conn)
