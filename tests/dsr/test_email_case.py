@@ -7,6 +7,7 @@ from contextlib import contextmanager
 
 import sqlalchemy as sa
 
+from persondata.connectors import engines
 from persondata.connectors.checks import check_systems
 from persondata.connectors.graph import TableRef
 from persondata.connectors.sql import quiet_reflection
@@ -97,6 +98,7 @@ def test_a_case_sensitive_mariadb_collation_is_compared_lower_cased(shop: Shop, 
             "SELECT collation_name FROM information_schema.columns WHERE table_schema = DATABASE()"
             " AND table_name = 'customer' AND column_name = 'email'")).scalar_one()
         c.execute(sa.text("ALTER TABLE customer MODIFY email VARCHAR(200) COLLATE utf8mb4_bin"))
+    engines.clear()  # the schema changed under the same URL: reflect it again
     try:
         _set(shop, "UPDATE customer SET email = 'Ole@Example.DK' WHERE id = 3")
         with state.transaction() as session:
@@ -108,4 +110,5 @@ def test_a_case_sensitive_mariadb_collation_is_compared_lower_cased(shop: Shop, 
     finally:
         with engine.begin() as c:
             c.execute(sa.text(f"ALTER TABLE customer MODIFY email VARCHAR(200) COLLATE {before}"))
+        engines.clear()
         engine.dispose()

@@ -1,7 +1,8 @@
 """The SQL connector: any SQLAlchemy URL (tested on SQLite, PostgreSQL and MariaDB).
 
-Tables are reflected once per connector and cached; identifiers are quoted by SQLAlchemy
-and every value is a bound parameter — nothing from the policy is pasted into SQL text.
+Engines and reflected tables are shared by every connector of the process for the same
+URL (`persondata.connectors.engines`: a `Systems` per request stays warm); identifiers are
+quoted by SQLAlchemy and every value is a bound parameter — nothing from the policy is pasted into SQL text.
 Access runs in read-only transactions (PostgreSQL: BEGIN READ ONLY; MariaDB/MySQL:
 SET TRANSACTION READ ONLY; SQLite: a plain deferred transaction).
 """
@@ -18,6 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError, SAWarning
 
+from persondata.connectors.engines import SharedEngine, engines
 from persondata.connectors.protocol import ColumnInfo, DataMapError
 from persondata.connectors.sql_session import SqlSession, Tx
 from persondata.errors import InputError, SystemFailure
@@ -90,14 +92,19 @@ def _python_type(col: sa.Column[Any]) -> type | None:
 
 
 class SqlConnector:
-    """A connector for one system reached through SQLAlchemy."""
+    """A connector for one system reached through SQLAlchemy.
 
-    def __init__(self, name: str, url: str, system: System | None = None) -> None:
+    With `shared=True` (what `Systems` does) the engine and the reflected tables come from the
+    process-wide cache and `dispose()` leaves them to it; else the connector has its own.
+    """
+
+    def __init__(self, name: str, url: str, system: System | None = None, *, shared: bool = False) -> None:
         self.name = name
         self.system = system
-        self.engine = create_system_engine(url)
-        self._metadata = sa.MetaData()
-        self._tables: dict[str, sa.Table] = {}
+        self.shared = shared
+        self._db: SharedEngine = (engines().get(url, create_system_engine) if shared
+                                  else SharedEngine(create_system_engine(url)))
+        self.engine = self._db.engine
         self._columns: dict[str, dict[str, ColumnInfo]] = {}
         self._statements: dict[tuple[str, tuple[str, ...], tuple[str, ...] | None], sa.Select[Any]] = {}
         self._pks: dict[str, str] = {}
@@ -119,8 +126,9 @@ class SqlConnector:
 
     def reflect(self, names: Collection[str]) -> None:
         """Reflect the given tables at once (one pass per schema); missing ones raise DataMapError."""
-        with self._lock:
-            todo = [n for n in names if n not in self._tables]
+        db = self._db
+        with db.lock:
+            todo = [n for n in names if n not in db.tables]
             if not todo:
                 return
             by_schema: dict[str | None, list[str]] = {}
@@ -137,25 +145,36 @@ class SqlConnector:
                             raise DataMapError(
                                 f"system {self.name}: table {', '.join(missing)} does not exist"
                                 f" in {self.describe()}")
-                        self._metadata.reflect(conn, schema=schema, only=tables, resolve_fks=False)
+                        db.metadata.reflect(conn, schema=schema, only=tables, resolve_fks=False)
             except OperationalError as exc:
                 raise SystemFailure(
                     f"system {self.name}: cannot reach {self.describe()}: {exc.orig}") from exc
             for n in todo:
                 schema, table = self._split(n)
                 key = f"{schema}.{table}" if schema else table
-                self._tables[n] = self._metadata.tables[key]
+                db.tables[n] = db.metadata.tables[key]
 
     def table(self, name: str) -> sa.Table:
         """The reflected SQLAlchemy table (reflected on first use, then cached)."""
-        found = self._tables.get(name)
+        known = self._db.tables
+        found = known.get(name)
         if found is None:
             wanted = [name]
             if self.system is not None:
-                wanted += [t for t in self.system.tables if t not in self._tables and t != name]
+                wanted += [t for t in self.system.tables if t not in known and t != name]
             self.reflect(wanted)
-            found = self._tables[name]
+            found = known[name]
         return found
+
+    def refresh(self, table: str) -> None:
+        """Reflect a table again on its next use (its columns changed since it was reflected)."""
+        self._db.forget(table)
+        with self._lock:
+            self._columns.pop(table, None)
+            self._folded.pop(table, None)
+            self._pks.pop(table, None)
+            for key in [k for k in self._statements if k[0] == table]:
+                del self._statements[key]
 
     def columns(self, table: str) -> dict[str, ColumnInfo]:
         """The columns of a table with their Python type, nullability and length."""
@@ -173,6 +192,9 @@ class SqlConnector:
     def column(self, table: str, column: str) -> sa.Column[Any]:
         """A column of a table; DataMapError naming both when it does not exist."""
         t = self.table(table)
+        if column not in t.c:  # perhaps added since the table was reflected
+            self.refresh(table)
+            t = self.table(table)
         if column not in t.c:
             raise DataMapError(f"system {self.name}: table {table} has no column {column!r}")
         return t.c[column]
@@ -254,12 +276,17 @@ class SqlConnector:
             tx.close()
 
     def dispose(self) -> None:
-        """Close every pooled connection."""
-        self.engine.dispose()
+        """Close every pooled connection (a shared engine stays open for the process's other users)."""
+        if not self.shared:
+            self.engine.dispose()
 
 
 class Systems:
-    """The connectors of a policy's systems, opened on first use and cached (one per system)."""
+    """The connectors of a policy's systems, opened on first use and cached (one per system).
+
+    Their engines and reflected tables are the process's shared ones: a new `Systems` per
+    request costs no engine, connection or reflection after the first; closing it leaves them
+    open for others (`persondata.connectors.engines.clear()` disposes them)."""
 
     def __init__(self, policy: Policy, env: Mapping[str, str] | None = None) -> None:
         self.policy = policy
@@ -275,12 +302,12 @@ class Systems:
                 system = self.policy.systems.get(name)
                 if system is None:
                     raise InputError(f"the policy has no system {name!r}")
-                conn = SqlConnector(name, resolve_url(name, system.url, self.env), system)
+                conn = SqlConnector(name, resolve_url(name, system.url, self.env), system, shared=True)
                 self._connectors[name] = conn
             return conn
 
     def close(self) -> None:
-        """Dispose every connector opened so far."""
+        """Let go of every connector opened so far (shared engines stay open)."""
         with self._lock:
             for conn in self._connectors.values():
                 conn.dispose()
