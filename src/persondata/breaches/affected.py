@@ -25,6 +25,7 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchTableError, SQLAlchemyError
 
 from persondata.breaches.times import controller_zone
+from persondata.connectors.sql import quiet_reflection
 from persondata.errors import InputError, SystemFailure
 from persondata.policy.model import Policy, Table
 
@@ -160,7 +161,8 @@ def _reflect(conn: Connection, system: str, name: str, cache: dict[str, sa.Table
     if name not in cache:
         schema, _, bare = name.rpartition(".")
         try:
-            cache[name] = sa.Table(bare, sa.MetaData(), schema=schema or None, autoload_with=conn)
+            with quiet_reflection():
+                cache[name] = sa.Table(bare, sa.MetaData(), schema=schema or None, autoload_with=conn)
         except NoSuchTableError as exc:
             raise InputError(f"{system}.{name}: the table is in the data map but not in the "
                              "database") from exc
