@@ -130,9 +130,11 @@ def main(argv: list[str] | None = None) -> int:
         " makes — inside one state-database transaction (PostgreSQL, audited), timed in its own process"
         " (`bench/fides/persondata_side.py --serve`). Its requests alternate with Fides's, one by one,"
         " so both sides run under the same machine load."
-        " *CLI path*: new connectors per request, as one CLI invocation has (engine, connection, table"
-        " reflection). *Connectors kept*: one `Systems` reused across requests, as a long-running worker"
-        " would. The erasure deletes the customer, anonymises orders, items and card, reports the shared"
+        " *CLI path*: a new `Systems` per request, exactly as the CLI builds it; its engines and reflected"
+        " tables come from the process-wide cache (`persondata.connectors.engines`), so this is the warm"
+        " service call (a fresh CLI process pays engine set-up and reflection once, like Fides's start-up)."
+        " *Connectors kept*: one `Systems` reused across requests, as a long-running worker would."
+        " The erasure deletes the customer, anonymises orders, items and card, reports the shared"
         " address.",
         "- The webshop rows are put back before every erasure request on both sides (not timed)."
         " Process start-up is not counted on either side.",
