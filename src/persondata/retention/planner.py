@@ -126,13 +126,10 @@ class Engine:
 
     def deferred_held(self, session: Any, record: Any) -> RetentionHold | None:
         """A DPO hold on a deferred erasure's table, system or subject (any of its identities)."""
-        from persondata.dsr.models import Restriction
-
         hold = self.holds.on_table(record.system, record.table_name)
         if hold is not None or not self.holds.subjects:
             return hold
-        hashes = [record.subject_hash, *session.scalars(
-            sa.select(Restriction.identity_hash).where(Restriction.group_id == record.group_id))]
+        hashes = [record.subject_hash, *repository.group_identity_hashes(session, record.group_id)]
         return self.holds.on_subjects(hashes)
 
     def tables(self) -> Iterator[TableRules]:

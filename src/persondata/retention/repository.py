@@ -171,3 +171,13 @@ def consent_among(session: Session, purposes: Sequence[str],
                                       ConsentState.purpose.in_(list(purposes))))
         out.update({(r[0], r[1]): (bool(r[2]), r[3]) for r in rows})
     return out
+
+
+# -- DSR restrictions (read) --------------------------------------------------------------
+
+
+def group_identity_hashes(session: Session, group_id: str) -> list[str]:
+    """The identity hashes restricted together in one DSR restriction group."""
+    from persondata.dsr.models import Restriction
+
+    return list(session.scalars(select(Restriction.identity_hash).where(Restriction.group_id == group_id)))
