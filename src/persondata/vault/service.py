@@ -111,21 +111,15 @@ class Vault:
 
     def shred(self, subject_hash: str, *, now: datetime | None = None, reason: str = "erasure") -> int:
         """Destroy every data key of the subject (audited); returns how many were destroyed."""
-        at = now or utcnow()
-        ids = repository.shred_subject(self.session, subject_hash, at)
+        ids = _shred_subject(self.session, self.actor, subject_hash, now or utcnow(), reason)
         self._forget(ids)
-        if ids:
-            _audit(self.session, self.actor, subject_hash, ids, reason, at)
         return len(ids)
 
     def shred_keys(self, key_ids: Iterable[str], *, now: datetime | None = None,
                    reason: str = "expiry") -> int:
         """Destroy the given data keys (audited, one entry); returns how many were destroyed."""
-        at = now or utcnow()
-        ids = repository.shred_ids(self.session, key_ids, at)
+        ids = _shred_ids(self.session, self.actor, key_ids, now or utcnow(), reason)
         self._forget(ids)
-        if ids:
-            _audit(self.session, self.actor, None, ids, reason, at)
         return len(ids)
 
     def _forget(self, ids: Iterable[str]) -> None:
@@ -141,27 +135,32 @@ def _audit(session: Session, actor: str, subject: str | None, ids: list[str], re
            details={"keys": len(ids), "key_ids": ids[:50], "reason": reason}, at=at)
 
 
+def _shred_subject(session: Session, actor: str, subject: str, at: datetime, reason: str) -> list[str]:
+    ids = repository.shred_subject(session, subject, at)
+    if ids:
+        _audit(session, actor, subject, ids, reason, at)
+    return ids
+
+
+def _shred_ids(session: Session, actor: str, key_ids: Iterable[str], at: datetime, reason: str) -> list[str]:
+    ids = repository.shred_ids(session, key_ids, at)
+    if ids:
+        _audit(session, actor, None, ids, reason, at)
+    return ids
+
+
 def shred_subjects(session: Session, subject_hashes: Iterable[str], *, actor: str,
                    now: datetime | None = None, reason: str = "erasure") -> int:
     """Destroy every data key of the given subjects (needs no master key); returns how many."""
     at = now or utcnow()
-    total = 0
-    for subject in dict.fromkeys(subject_hashes):
-        ids = repository.shred_subject(session, subject, at)
-        if ids:
-            _audit(session, actor, subject, ids, reason, at)
-            total += len(ids)
-    return total
+    return sum(len(_shred_subject(session, actor, subject, at, reason))
+               for subject in dict.fromkeys(subject_hashes))
 
 
 def shred_key_ids(session: Session, key_ids: Iterable[str], *, actor: str, now: datetime | None = None,
                   reason: str = "expiry") -> int:
     """Destroy the given data keys (needs no master key; audited, one entry); returns how many."""
-    at = now or utcnow()
-    ids = repository.shred_ids(session, key_ids, at)
-    if ids:
-        _audit(session, actor, None, ids, reason, at)
-    return len(ids)
+    return len(_shred_ids(session, actor, key_ids, now or utcnow(), reason))
 
 
 def uses_vault(policy: object) -> bool:
