@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
-import os
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -44,16 +42,6 @@ def when(raw: str | None, zone: ZoneInfo, option: str) -> datetime | None:
     from persondata.breaches.times import parse_time
 
     return None if raw is None else parse_time(raw, zone, option)
-
-
-def actor_of(raw: str | None) -> str:
-    """Who acts: --actor / PERSONDATA_ACTOR, else cli:<login name>."""
-    if raw:
-        return raw
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (KeyError, OSError):
-        return f"cli:{os.getuid()}"
 
 
 def validated(model: type[Any], data: dict[str, Any]) -> Any:

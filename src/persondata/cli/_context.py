@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import getpass
 import json
+import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -78,6 +80,18 @@ def get(ctx: typer.Context, json_flag: bool = False) -> CliContext:
     if json_flag:
         obj.json = True
     return obj
+
+
+def actor(given: str | None = None) -> str:
+    """Who acts, for the audit log: --actor, else $PERSONDATA_ACTOR, else cli:<login name>."""
+    if given:
+        return given
+    if os.environ.get("PERSONDATA_ACTOR"):
+        return os.environ["PERSONDATA_ACTOR"]
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli"
 
 
 JsonFlag = typer.Option(False, "--json", help="Machine-readable JSON output.")

@@ -68,7 +68,7 @@ def open_(
         "measures_proposed": measures_proposed, "risk": risk,
     })
     with c.db().transaction() as session:
-        case = service.open_case(session, policy, data, actor=support.actor_of(actor), now=clock)
+        case = service.open_case(session, policy, data, actor=_context.actor(actor), now=clock)
         view = views.full(case, policy.breaches, clock)
     c.emit(view.model_dump(mode="json"), lambda: support.print_case(c, view, opened=True))
 
@@ -121,7 +121,7 @@ def count(
                      f"{result.subjects_max}), {result.records} records"
                      + (f" ({window.describe()})" if window else ""),
             )
-            applied = service.update_case(session, policy, ref, update, actor=support.actor_of(actor),
+            applied = service.update_case(session, policy, ref, update, actor=_context.actor(actor),
                                           now=clock).ref
     data = {**asdict(result), "applied_to": applied}
 
@@ -196,7 +196,7 @@ def show_(
     policy = c.policy().policy
     clock = support.clock(now, support.zone_for(policy.controller.country))
     with c.db().transaction() as session:
-        case = service.read_case(session, ref, actor=support.actor_of(actor))
+        case = service.read_case(session, ref, actor=_context.actor(actor))
         view = views.full(case, policy.breaches, clock)
     c.emit(view.model_dump(mode="json"), lambda: support.print_case(c, view))
 
@@ -259,7 +259,7 @@ def update(
             "reporter_contact": reporter_contact, "systems": system or None, "tables": table or None,
             "categories": category or None, "note": note,
         })
-        case = service.update_case(session, policy, ref, changes, actor=support.actor_of(actor), now=clock)
+        case = service.update_case(session, policy, ref, changes, actor=_context.actor(actor), now=clock)
         view = views.full(case, policy.breaches, clock)
     c.emit(view.model_dump(mode="json"), lambda: support.print_case(c, view))
 
@@ -318,7 +318,7 @@ def close(
     policy = c.policy().policy
     clock = support.clock(now, support.zone_for(policy.controller.country))
     with c.db().transaction() as session:
-        case = service.close_case(session, ref, note=note, actor=support.actor_of(actor), now=clock)
+        case = service.close_case(session, ref, note=note, actor=_context.actor(actor), now=clock)
         view = views.full(case, policy.breaches, clock)
     c.emit(view.model_dump(mode="json"), lambda: c.out.print(f"{view.ref} closed", highlight=False))
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
 import hashlib
 import io
 import sys
@@ -24,15 +23,6 @@ consent_app = typer.Typer(help="The consent ledger: record, check, prove, import
 
 IdentityOpt = typer.Option(..., "--identity", "-i", help="KIND=VALUE, e.g. email=jane@example.dk")
 PurposeOpt = typer.Option(..., "--purpose", help="A consent purpose or cookie category (cookies.KEY).")
-
-
-def _actor(given: str | None) -> str:
-    if given:
-        return given
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (KeyError, OSError):
-        return "cli"
 
 
 def _setup(c: _context.CliContext) -> tuple[Policy, Hasher]:
@@ -72,7 +62,7 @@ def _change(ctx: typer.Context, action: str, identity: str, purpose: str, at: st
                     at=_time(at), notice_hash=_notice(notice_file, notice_hash),
                     evidence=Evidence(user_agent, ip), provenance=provenance)
     with c.db().transaction() as session:
-        event_id = service.record_changes(session, policy, hasher, [change], actor=_actor(actor))[0]
+        event_id = service.record_changes(session, policy, hasher, [change], actor=_context.actor(actor))[0]
     c.emit({"event": event_id, "identity": str(who), "purpose": purpose, "action": action},
            lambda: c.out.print(f"consent {action}: {who} / {purpose} (event {event_id})",
                                highlight=False))
@@ -141,7 +131,7 @@ def history(ctx: typer.Context, identity: str = IdentityOpt,
     policy, hasher = _setup(c)
     who = service.parse(policy, identity)
     with c.db().transaction() as session:
-        events = service.history(session, hasher, who, actor=_actor(actor), purpose=purpose)
+        events = service.history(session, hasher, who, actor=_context.actor(actor), purpose=purpose)
         suppressed = is_suppressed(session, hasher, who)
     rows = [e.__dict__ for e in events]
 
@@ -191,7 +181,7 @@ def import_(
         raise InputError(f"cannot read {file}: {exc.strerror}") from exc
     with source, c.db().transaction() as session:
         try:
-            report = import_csv(session, policy, hasher, source, actor=_actor(actor), purpose=purpose,
+            report = import_csv(session, policy, hasher, source, actor=_context.actor(actor), purpose=purpose,
                                 provenance=provenance, kind=kind, policy_version=policy_version,
                                 dry_run=dry_run)
         except UnicodeDecodeError as exc:
@@ -235,7 +225,7 @@ def filter_(
     try:
         with c.db().transaction() as session:
             report = filter_identities(session, policy, hasher, infile, outfile, purpose,
-                                       actor=_actor(actor), fmt=fmt, column=column, kind=kind)
+                                       actor=_context.actor(actor), fmt=fmt, column=column, kind=kind)
     except UnicodeDecodeError as exc:
         raise InputError(f"{source} is not UTF-8 text: {exc.reason} at byte {exc.start}") from exc
     finally:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -29,16 +28,6 @@ NoExpand = typer.Option(
     False, "--no-expand", help="Search only the identities given, not those found in rows."
 )
 ActorOpt = typer.Option(None, "--actor", help="Who acts (default cli:<user>); recorded in the audit log.")
-
-
-def actor_name(given: str | None) -> str:
-    """The actor for the audit log."""
-    if given:
-        return given
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (KeyError, OSError):
-        return "cli"
 
 
 def setup(c: _context.CliContext, identities: list[str]) -> tuple[Policy, Hasher, list[Identity]]:
@@ -103,7 +92,7 @@ def access_cmd(
             policy,
             ids,
             hasher=hasher,
-            actor=actor_name(actor),
+            actor=_context.actor(actor),
             lang=lang,
             expand=not no_expand,
             decrypt=_decrypter(c, session, policy),
@@ -175,7 +164,7 @@ def erase_cmd(
             policy,
             ids,
             hasher=hasher,
-            actor=actor_name(actor),
+            actor=_context.actor(actor),
             dry_run=dry_run,
             only=system or None,
             expand=not no_expand,
@@ -238,7 +227,7 @@ def rectify_cmd(
             ids,
             changes,
             hasher=hasher,
-            actor=actor_name(actor),
+            actor=_context.actor(actor),
             dry_run=dry_run,
             expand=not no_expand,
         )
@@ -271,7 +260,8 @@ def restrict_cmd(
     policy, hasher, ids = setup(c, identity)
     with c.db().transaction() as session:
         result = restrict(
-            session, policy, ids, hasher=hasher, actor=actor_name(actor), reason=reason, expand=not no_expand
+            session, policy, ids, hasher=hasher, actor=_context.actor(actor), reason=reason,
+            expand=not no_expand,
         )
 
     def human() -> None:
@@ -298,7 +288,7 @@ def unrestrict_cmd(
     policy, hasher, ids = setup(c, identity)
     with c.db().transaction() as session:
         result = unrestrict(
-            session, policy, ids, hasher=hasher, actor=actor_name(actor), expand=not no_expand
+            session, policy, ids, hasher=hasher, actor=_context.actor(actor), expand=not no_expand
         )
 
     def human() -> None:
@@ -325,7 +315,7 @@ def object_cmd(
     policy, hasher, ids = setup(c, identity)
     with c.db().transaction() as session:
         result = object_to(
-            session, policy, ids, purpose, hasher=hasher, actor=actor_name(actor), grounds=grounds
+            session, policy, ids, purpose, hasher=hasher, actor=_context.actor(actor), grounds=grounds
         )
 
     def human() -> None:
@@ -359,7 +349,7 @@ def decide_cmd(
 
     c = _context.get(ctx, json_flag)
     with c.db().transaction() as session:
-        result = decide_objection(session, objection, upheld=uphold, note=note, actor=actor_name(actor))
+        result = decide_objection(session, objection, upheld=uphold, note=note, actor=_context.actor(actor))
     c.emit(result.to_json(), lambda: c.out.print(f"objection {objection}: {result.status}", highlight=False))
 
 

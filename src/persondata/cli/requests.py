@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,24 +20,20 @@ JsonFlag = _context.JsonFlag
 Id = typer.Argument(..., help="The request id.")
 
 
-def _actor() -> str:
-    return os.environ.get("PERSONDATA_ACTOR") or f"cli:{getpass.getuser()}"
-
-
 def _ctx(c: _context.CliContext) -> Ctx:
     from persondata.db.base import utcnow
     from persondata.identity import Hasher
     from persondata.requests.service import Ctx
 
     return Ctx(policy=c.policy().policy, hasher=Hasher(c.settings.require("hash_key")),
-               secret_key=c.settings.require("secret_key"), actor=_actor(), now=utcnow())
+               secret_key=c.settings.require("secret_key"), actor=_context.actor(), now=utcnow())
 
 
 def _env(c: _context.CliContext) -> JobEnv:
     from persondata.jobs.env import JobEnv, lease_from_env
 
     return JobEnv(settings=c.settings, policy_override=c.policy().policy, database=c.db(),
-                  lease=lease_from_env(), actor=_actor())
+                  lease=lease_from_env(), actor=_context.actor())
 
 
 def _mail(c: _context.CliContext, request_id: int | None) -> dict[str, Any]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
 import os
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
@@ -24,13 +23,6 @@ retention_app.add_typer(hold_app, name="hold")
 
 AsOfOpt = typer.Option(None, "--as-of", help="A date or time (ISO, UTC) to plan for; default now.")
 JsonOpt = _context.JsonFlag
-
-
-def _actor() -> str:
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (KeyError, OSError):
-        return "cli"
 
 
 def parse_when(text: str | None, option: str = "--as-of") -> datetime | None:
@@ -159,7 +151,7 @@ def run_cmd(ctx: typer.Context,
     bar = _Bar(c)
     with bar.progress:
         report = service.run(c.policy().policy, c.settings, c.db(), as_of=when, batch_size=batch_size,
-                             actor=_actor(), progress=bar,
+                             actor=_context.actor(), progress=bar,
                              crash_at=os.environ.get("PERSONDATA_RETENTION_CRASH") or None)
     c.emit(asdict(report), lambda: _render_report(c, report))
 
@@ -224,7 +216,8 @@ def hold_add(ctx: typer.Context,
     ident = parse_identity(identity, pol.controller.country) if identity else None
     with c.db().transaction() as s:
         hold = holds.place_hold(s, pol, Hasher(c.settings.require("hash_key")), reason=reason,
-                                actor=_actor(), now=utcnow(), identity=ident, table=table, system=system,
+                                actor=_context.actor(), now=utcnow(), identity=ident, table=table,
+                                system=system,
                                 ends_at=parse_when(until, "--until"))
         out = _hold_dict(hold)
     c.emit(out, lambda: c.out.print(f"hold {out['id']} placed on {out['covers']}: {out['reason']}"
@@ -268,7 +261,7 @@ def hold_release(ctx: typer.Context, hold_id: int = typer.Argument(..., help="Th
 
     c = _context.get(ctx, json_out)
     with c.db().transaction() as s:
-        out = _hold_dict(holds.release_hold(s, hold_id, actor=_actor(), now=utcnow()))
+        out = _hold_dict(holds.release_hold(s, hold_id, actor=_context.actor(), now=utcnow()))
     c.emit(out, lambda: c.out.print(f"hold {hold_id} released"))
 
 
@@ -287,7 +280,7 @@ def opt_out_cmd(ctx: typer.Context,
     ident = parse_identity(identity, pol.controller.country)
     with c.db().transaction() as s:
         row = holds.set_opt_out(s, Hasher(c.settings.require("hash_key")), ident, active=not revoke,
-                                actor=_actor(), now=utcnow())
+                                actor=_context.actor(), now=utcnow())
         out = {"identity": str(ident), "opted_out": row.active, "since": row.since}
     tables = [f"{sn}.{tn}" for sn, sy in pol.systems.items() for tn, t in sy.tables.items() if t.opt_out_flag]
     out["tables"] = tables
