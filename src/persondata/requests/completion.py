@@ -8,9 +8,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from persondata.requests import repository
 from persondata.requests.execution import done_steps
 from persondata.requests.letters import queue_mail
-from persondata.requests.models import RequestRun, SubjectRequest
+from persondata.requests.models import SubjectRequest
 from persondata.requests.notifications import create_tasks
 from persondata.requests.schemas import State
 from persondata.requests.service import Ctx, load, move
@@ -59,7 +60,7 @@ def finish(session: Session, ctx: Ctx, request_id: int, run_id: int) -> SubjectR
     export = summary.get("export") or {}
     attachment = Path(export["path"]) if export.get("attached") else None
     req.export_path = export.get("path")
-    run = session.get(RequestRun, run_id)
+    run = repository.get_run(session, run_id)
     if run is not None:
         run.status, run.finished_at, run.heartbeat_at = "done", ctx.now, ctx.now
     req.completed_at = ctx.now

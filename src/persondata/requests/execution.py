@@ -119,7 +119,7 @@ def claim(session: Session, ctx: Ctx, request_id: int, lease: timedelta = LEASE,
 
 def heartbeat(session: Session, run_id: int, now: datetime) -> None:
     """The attempt is alive."""
-    run = session.get(RequestRun, run_id)
+    run = repository.get_run(session, run_id)
     if run is not None:
         run.heartbeat_at = now
 
@@ -128,7 +128,7 @@ def record_step(session: Session, ctx: Ctx, request_id: int, run_id: int, step: 
                 result: dict[str, Any]) -> None:
     """One step (system) is done; committed by the caller right after the DSR engine's own commit."""
     req = load(session, request_id, for_update=True)
-    run = session.get(RequestRun, run_id)
+    run = repository.get_run(session, run_id)
     assert run is not None
     run.heartbeat_at = ctx.now
     session.add(RequestStep(request_id=req.id, system=step, attempt=run.attempt, result=result,
@@ -140,7 +140,7 @@ def record_step(session: Session, ctx: Ctx, request_id: int, run_id: int, step: 
 def fail(session: Session, ctx: Ctx, request_id: int, run_id: int, error: str) -> None:
     """The attempt failed; the request stays in progress for a retry."""
     req = load(session, request_id, for_update=True)
-    run = session.get(RequestRun, run_id)
+    run = repository.get_run(session, run_id)
     if run is not None and run.status == "running":
         run.status, run.finished_at, run.error = "failed", ctx.now, error[:2000]
         log_event(session, ctx, req, "run_failed", {"attempt": run.attempt, "error": error[:500]})

@@ -80,6 +80,11 @@ def runs(session: Session, request_id: int) -> Sequence[RequestRun]:
     return session.scalars(q).all()
 
 
+def get_run(session: Session, run_id: int) -> RequestRun | None:
+    """An execution attempt by id."""
+    return session.get(RequestRun, run_id)
+
+
 def running_runs(session: Session) -> Sequence[RequestRun]:
     """Every attempt recorded as running (live, or left behind by a dead worker)."""
     return session.scalars(select(RequestRun).where(RequestRun.status == "running")).all()
