@@ -119,26 +119,12 @@ def send_reminders(env: JobEnv) -> dict[str, Any]:
 
 
 def deferred_erasures_due(env: JobEnv) -> dict[str, Any]:
-    """Carry out deferred erasures whose hold has ended.
+    """Carry out deferred erasures whose hold has ended (the retention engine batches and reports).
 
-    Hook: when the retention engine provides
-    `persondata.retention.service.run_deferred_erasures(db, policy, now=..., actor=...)` it is
-    called (it owns batching and reporting); until then the DSR engine's `carry_out_deferred`
-    does the work in one transaction. `persondata retention run` carries them out as well;
-    both are idempotent (a record done is never done again).
+    `persondata retention run` carries them out as well; both are idempotent (a record done is
+    never done again).
     """
-    try:
-        from persondata.retention import service as retention
-    except ImportError:
-        retention = None  # type: ignore[assignment]
-    run = getattr(retention, "run_deferred_erasures", None)
-    if run is not None:
-        return {"by": "retention", "outcome": run(env.db(), env.policy(), now=env.clock(), actor=env.actor)}
-    from persondata.dsr.service import carry_out_deferred
+    from persondata.retention.service import run_deferred_erasures
 
-    ctx = env.ctx()
-    with env.db().transaction() as s:
-        result = carry_out_deferred(s, ctx.policy, hasher=ctx.hasher, actor=env.actor, now=ctx.now)
-    if result.failed:
-        log.warning("deferred erasures failed in %s", ", ".join(sorted(result.failed)))
-    return {"by": "dsr", "outcome": result.to_json()}
+    return {"by": "retention", "outcome": run_deferred_erasures(env.db(), env.policy(), now=env.clock(),
+                                                                actor=env.actor)}
