@@ -9,15 +9,16 @@ policy expresses it). `persondata init DIR --example NAME` copies those three fi
 from __future__ import annotations
 
 import importlib
-import re
 from collections.abc import Mapping
 from datetime import datetime
 from importlib import resources
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from persondata.errors import NotFoundError
 from persondata.policy.model import Policy
+from persondata.policy.retention import CONSENT_WITHDRAWN, RetentionSyntaxError, parse_retention
+from persondata.policy.source import unresolved_vars
 
 EXAMPLES: tuple[str, ...] = ("it-house-webshop", "network-software-vendor", "agency-with-payments",
                              "business-telephony", "sms-gateway")
@@ -25,15 +26,6 @@ EXAMPLES: tuple[str, ...] = ("it-house-webshop", "network-software-vendor", "age
 
 FILES: tuple[str, ...] = ("privacy.yaml", "build_db.py", "README.md")
 """The files of an example that `persondata init` copies."""
-
-_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
-
-
-class Builder(Protocol):
-    """The signature of each example's build_db.build."""
-
-    def __call__(self, url: str, *, customers: int = 50, seed: int = 1,
-                 now: datetime | None = None) -> dict[str, int]: ...
 
 
 def module_name(name: str) -> str:
@@ -59,13 +51,6 @@ def policy_path(name: str) -> Path:
     return example_dir(name) / "privacy.yaml"
 
 
-def builder(name: str) -> Builder:
-    """The build(url, *, customers, seed, now) function of an example."""
-    module = importlib.import_module(f"persondata.example_data.{module_name(name)}.build_db")
-    build: Builder = module.build
-    return build
-
-
 def build(name: str, url: str, *, customers: int = 50, seed: int = 1,
           now: datetime | None = None, **options: Any) -> dict[str, int]:
     """Create and fill an example company's database at url; returns rows per table.
@@ -83,7 +68,7 @@ def system_env_vars(name: str) -> list[str]:
     seen: list[str] = []
     for line in text.splitlines():
         if line.strip().startswith("url:"):
-            for var in _ENV_REF.findall(line):
+            for var in unresolved_vars(line):
                 if var not in seen:
                     seen.append(var)
     return seen
@@ -95,15 +80,6 @@ def env_for(name: str, url: str, base: Mapping[str, str] | None = None) -> dict[
     for var in system_env_vars(name):
         env[var] = url
     return env
-
-
-def load_raw(name: str) -> dict[str, Any]:
-    """The example's policy as plain YAML data (no interpolation, no checks)."""
-    import yaml
-
-    data = yaml.safe_load(policy_path(name).read_text(encoding="utf-8"))
-    assert isinstance(data, dict)
-    return data
 
 
 def catalogue() -> list[tuple[str, str]]:
@@ -124,10 +100,11 @@ def catalogue() -> list[tuple[str, str]]:
 def _anchor(rule: str | None) -> str | None:
     if not rule:
         return None
-    m = re.fullmatch(r"\s*(?:\d+\s+\w+\s+after\s+(?:end of year of\s+)?|until\s+)(\w+)\s*", rule)
-    if m is None or m.group(1) == "consent":
+    try:
+        anchor = parse_retention(rule).anchor
+    except RetentionSyntaxError:
         return None
-    return m.group(1)
+    return None if anchor in ("consent", CONSENT_WITHDRAWN) else anchor
 
 
 def _covered(category: str, allowed: set[str]) -> bool:

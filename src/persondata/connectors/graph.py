@@ -9,7 +9,6 @@ access and reported, never erased. Edges stay inside one system.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -151,7 +150,3 @@ class DataMap:
                     stack.append(edge.child)
         referenced = {e.parent for e in self.edges if not e.ownership and e.child in owned} - owned
         return owned, referenced
-
-    def walk_edges(self) -> Iterator[Edge]:
-        """Every edge of the map."""
-        yield from self.edges

@@ -78,12 +78,6 @@ def apply_system(session: ConnectorSession, dm: DataMap, plan: ErasurePlan,
     return counts
 
 
-def apply_plan(sy: Systems, dm: DataMap, plan: ErasurePlan, system: str) -> dict[TableRef, Counts]:
-    """Write one system's part of a plan in a transaction of its own."""
-    with sy.get(system).session(write=True) as s:
-        return apply_system(s, dm, plan, system)
-
-
 def _table_out(tp: TablePlan, rp: RowPlan) -> TableErasureOut:
     out = TableErasureOut(system=tp.ref.system, table=tp.ref.table, mode=tp.erasure.mode)
     updates = dict(rp.updates)

@@ -163,19 +163,6 @@ def open_in_group(session: Session, group_id: str) -> int:
         DeferredErasure.group_id == group_id, DeferredErasure.done_at.is_(None))) or 0)
 
 
-def deferred_for_rows(
-    session: Session, system: str, table: str, keys: Sequence[Any]
-) -> list[DeferredErasure]:
-    """Open deferred erasures of some rows of a table."""
-    stored = [row_key(k) for k in keys]
-    out: list[DeferredErasure] = []
-    for i in range(0, len(stored), _CHUNK):
-        out += list(session.scalars(select(DeferredErasure).where(
-            DeferredErasure.system == system, DeferredErasure.table_name == table,
-            DeferredErasure.row_key.in_(stored[i : i + _CHUNK]), DeferredErasure.done_at.is_(None))))
-    return out
-
-
 # -- objections ---------------------------------------------------------------------------
 
 

@@ -26,7 +26,7 @@ from persondata.errors import PolicyError as PolicyError
 from persondata.errors import Problem
 from persondata.policy.model import Policy
 from persondata.policy.schema_errors import best_effort_policy, schema_problems
-from persondata.policy.source import Locator, PathKey, interpolate, parse_yaml
+from persondata.policy.source import Locator, interpolate, parse_yaml
 from persondata.policy.source import resolve_env as _resolve_env
 
 __all__ = ["LoadedPolicy", "PolicyError", "check_policy", "load_policy", "resolve_env"]
@@ -124,8 +124,3 @@ def load_policy(path: Path, env: Mapping[str, str] | None = None) -> LoadedPolic
     if loaded is None:
         raise PolicyError([p for p in problems if p.severity == "error"])
     return loaded
-
-
-def problem_at(locator: Locator, keys: PathKey, message: str, severity: str = "error") -> Problem:
-    """A Problem located at a node (re-exported for checks written elsewhere)."""
-    return locator.problem(keys, message, severity)
