@@ -17,6 +17,12 @@ from persondata.errors import InputError
 
 UNITS = ("days", "weeks", "months", "years")
 T = TypeVar("T", date, datetime)
+ZONES = {
+    "DK": "Europe/Copenhagen", "NO": "Europe/Oslo", "SE": "Europe/Stockholm", "FI": "Europe/Helsinki",
+    "IS": "Atlantic/Reykjavik", "DE": "Europe/Berlin", "NL": "Europe/Amsterdam", "GB": "Europe/London",
+    "IE": "Europe/Dublin", "FR": "Europe/Paris", "PL": "Europe/Warsaw", "EE": "Europe/Tallinn",
+}
+"""The IANA time zone of each controller country persondata knows, for local deadlines."""
 
 
 @lru_cache(maxsize=64)

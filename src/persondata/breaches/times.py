@@ -8,19 +8,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from persondata.calendar import ZONES
 from persondata.errors import InputError
-
-ZONES = {
-    "DK": "Europe/Copenhagen",
-    "NO": "Europe/Oslo",
-    "SE": "Europe/Stockholm",
-    "FI": "Europe/Helsinki",
-    "IS": "Atlantic/Reykjavik",
-    "DE": "Europe/Berlin",
-    "NL": "Europe/Amsterdam",
-    "GB": "Europe/London",
-    "IE": "Europe/Dublin",
-}
 
 
 def controller_zone(country: str) -> ZoneInfo:

@@ -11,14 +11,9 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from persondata.calendar import add_months_deadline
+from persondata.calendar import ZONES, add_months_deadline
 from persondata.errors import ConflictError, InputError
 
-ZONES = {
-    "DK": "Europe/Copenhagen", "NO": "Europe/Oslo", "SE": "Europe/Stockholm", "FI": "Europe/Helsinki",
-    "IS": "Atlantic/Reykjavik", "DE": "Europe/Berlin", "NL": "Europe/Amsterdam", "GB": "Europe/London",
-    "IE": "Europe/Dublin", "FR": "Europe/Paris", "PL": "Europe/Warsaw", "EE": "Europe/Tallinn",
-}
 MAX_EXTENSION_MONTHS = 2
 
 
