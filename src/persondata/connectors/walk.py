@@ -41,6 +41,7 @@ T = TypeVar("T")
 R = TypeVar("R")
 _POOL: list[ThreadPoolExecutor] = []
 _POOL_LOCK = threading.Lock()
+_RANK: dict[Reach, int] = {"identity": 0, "owned": 1, "reference": 2}
 
 
 def in_parallel(fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
@@ -94,8 +95,7 @@ class FoundTable:
             self.rows[key] = row
             self.reach[key] = reach
             return True
-        rank = {"identity": 0, "owned": 1, "reference": 2}
-        if rank[reach] < rank[old]:
+        if _RANK[reach] < _RANK[old]:
             self.reach[key] = reach
         return False
 

@@ -57,15 +57,10 @@ def identity_hashes(hasher: Hasher, identities: Iterable[Identity]) -> list[str]
 
 def recipients_of(policy: Policy, purposes: Iterable[str], lang: str = "en") -> list[RecipientOut]:
     """The recipients of some purposes (Art. 15(1)(c) / Art. 19), each once, in policy order."""
-    keys: list[str] = []
-    for p in purposes:
-        purpose = policy.purposes.get(p)
-        if purpose is not None:
-            keys += [r for r in purpose.recipients if r not in keys]
+    wanted = {r for p in purposes if p in policy.purposes for r in policy.purposes[p].recipients}
     out: list[RecipientOut] = []
-    for key in sorted(keys, key=lambda k: list(policy.recipients).index(k) if k in policy.recipients else 0):
-        r = policy.recipients.get(key)
-        if r is None:
+    for key, r in policy.recipients.items():
+        if key not in wanted:
             continue
         out.append(RecipientOut(key=key, name=r.name, role=r.role.value, country=r.country,
                                 third_country=not in_eea(r.country),

@@ -47,10 +47,9 @@ __all__ = ["access", "carry_out_deferred", "decide_objection", "discover_identit
            "rectify", "restrict", "restriction_status", "unrestrict"]
 
 
-def _flag(policy: Policy, sy: Systems, found: Discovery, value: bool,
+def _flag(dm: DataMap, sy: Systems, found: Discovery, value: bool,
           keep: Collection[tuple[TableRef, str]] = ()) -> tuple[dict[str, int], list[str]]:
     """Set the restricted_flag columns of the subject's rows; (rows per table, purposes touched)."""
-    dm = DataMap(policy)
     flagged: dict[str, int] = {}
     purposes: list[str] = []
     by_system: dict[str, list[tuple[TableRef, list[object], str]]] = {}
@@ -77,8 +76,9 @@ def restrict(
     ids = require_identities(identities)
     now = now or utcnow()
     with systems_for(policy, systems, env) as sy:
-        found = discover(DataMap(policy), sy.get, ids, country=policy.controller.country, expand=expand)
-        flagged, purposes = _flag(policy, sy, found, True)
+        dm = DataMap(policy)
+        found = discover(dm, sy.get, ids, country=policy.controller.country, expand=expand)
+        flagged, purposes = _flag(dm, sy, found, True)
     hashes = identity_hashes(hasher, found.identities)
     active = {r.identity_hash for r in repository.active_restrictions(session, hashes)
               if r.scope == "subject"}
@@ -103,14 +103,15 @@ def unrestrict(
     ids = require_identities(identities)
     now = now or utcnow()
     with systems_for(policy, systems, env) as sy:
-        found = discover(DataMap(policy), sy.get, ids, country=policy.controller.country, expand=expand)
+        dm = DataMap(policy)
+        found = discover(dm, sy.get, ids, country=policy.controller.country, expand=expand)
         hashes = identity_hashes(hasher, found.identities)
         groups = sorted({r.group_id for r in repository.active_restrictions(session, hashes)
                          if r.scope == "held_rows"})
         pending = repository.open_deferred(session, subject_hashes=hashes)
         pending += repository.open_deferred(session, group_ids=groups) if groups else []
         held = {(TableRef(d.system, d.table_name), d.row_key) for d in pending}
-        flagged, purposes = _flag(policy, sy, found, False, keep=held)
+        flagged, purposes = _flag(dm, sy, found, False, keep=held)
     audit(session, actor=actor, action="dsr.unrestrict", subject=subject_hash(hasher, ids), target=None,
           details={"unflagged": flagged, "request": request_ref}, at=now)
     lifted = repository.lift_restrictions(session, hashes, scope="subject", at=now, by=actor)
