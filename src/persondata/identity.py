@@ -76,7 +76,8 @@ def normalise(kind: str, value: str, country: str = "DK") -> str:
 
 def make_identity(kind: str, value: str, country: str = "DK") -> Identity:
     """Build a normalised Identity."""
-    return Identity(kind.strip().lower(), normalise(kind.strip().lower(), value, country))
+    kind = kind.strip().lower()
+    return Identity(kind, normalise(kind, value, country))
 
 
 def parse_identity(arg: str, country: str = "DK", known: tuple[str, ...] | None = None) -> Identity:
