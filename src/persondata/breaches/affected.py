@@ -12,9 +12,7 @@ Naive timestamp columns are read as the controller's local time; aware ones as i
 
 from __future__ import annotations
 
-import os
-import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -27,9 +25,9 @@ from sqlalchemy.exc import ArgumentError, NoSuchTableError, SQLAlchemyError
 from persondata.breaches.times import controller_zone
 from persondata.connectors.sql import quiet_reflection
 from persondata.errors import InputError, SystemFailure
+from persondata.policy.loader import resolve_env
 from persondata.policy.model import Policy, Table
 
-_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 MAX_HOPS = 8
 
 
@@ -76,25 +74,9 @@ class AffectedCount:
     notes: list[str] = field(default_factory=list)
 
 
-def _own_resolve(text: str, env: Mapping[str, str], where: str | None = None) -> str:
-    def sub(m: re.Match[str]) -> str:
-        name = m.group(1)
-        if not env.get(name):
-            place = f"{where}: " if where else ""
-            raise InputError(f"{place}environment variable {name} is not set; the system URL needs it")
-        return env[name]
-
-    return _VAR.sub(sub, text)
-
-
 def resolve_url(url: str, env: Mapping[str, str] | None = None, where: str | None = None) -> str:
     """A system URL with its ${VAR} references filled from the environment."""
-    resolver: Callable[..., str]
-    try:
-        from persondata.policy.loader import resolve_env as resolver
-    except ImportError:  # the loader is optional for this module
-        resolver = _own_resolve
-    return resolver(url, os.environ if env is None else env, where)
+    return resolve_env(url, env, where)
 
 
 def _engine(system: str, url: str) -> sa.Engine:
