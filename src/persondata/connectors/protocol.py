@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 from persondata.errors import InputError
@@ -59,8 +59,55 @@ class Condition:
     value: Any = None
 
 
+@dataclass(frozen=True, eq=False)
+class Via:
+    """`column IN (SELECT source_column FROM <the source lookup's rows>)`: rows reached through
+    another lookup of the same batch, without waiting for its rows first."""
+
+    column: str
+    source: Lookup
+    source_column: str
+
+
+@dataclass(frozen=True, eq=False)
+class Lookup:
+    """Rows of a table where any column of `match` has one of its values, or that a `via` reaches."""
+
+    table: str
+    match: Mapping[str, Collection[Any]] = field(default_factory=dict)
+    via: tuple[Via, ...] = ()
+
+    def statements(self) -> int:
+        """How many queries the lookup takes: one per chunk of literal values, one per via path."""
+        values = sum(len(v) for v in self.match.values())
+        return -(-values // CHUNK) + sum(v.source.statements() for v in self.via)
+
+
+@dataclass(frozen=True, eq=False)
+class Write:
+    """One batched change of rows by primary key: `delete` them, `update` them all with the same
+    `values`, or `update_rows` with per-row `changes` ((key, {column: value}), ...)."""
+
+    table: str
+    kind: Literal["delete", "update", "update_rows"]
+    keys: Sequence[Any] = ()
+    values: Mapping[str, Any] = field(default_factory=dict)
+    changes: Sequence[tuple[Any, Mapping[str, Any]]] = ()
+
+
 class ConnectorSession(Protocol):
     """Reads and changes inside one transaction of one system."""
+
+    batched: bool
+    """True when lookups given together cost one round trip (then a `Via` saves round trips)."""
+
+    def lookup(self, lookups: Sequence[Lookup]) -> list[list[Row]]:
+        """The rows of each lookup (each row once per lookup), all sent together where possible."""
+        ...
+
+    def write(self, writes: Sequence[Write]) -> list[int]:
+        """Apply changes in order (all sent together where possible); the rows each one changed."""
+        ...
 
     def fetch(
         self, table: str, match: Mapping[str, Collection[Any]], columns: Sequence[str] | None = None

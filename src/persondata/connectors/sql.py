@@ -43,6 +43,16 @@ def _sqlite_connect(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
+def _postgresql_connect(dbapi_conn: Any, _record: Any) -> None:
+    # Lookups compare with `= ANY(array)`: PostgreSQL would plan such a prepared statement anew
+    # on every run (its custom plan looks cheaper than the generic one); the generic plan is as
+    # good for lookups by index and saves the planning (about 0.2 ms a query).
+    if dbapi_conn.info.server_version >= 120000:
+        with dbapi_conn.cursor() as cur:
+            cur.execute("SET plan_cache_mode = force_generic_plan")
+        dbapi_conn.commit()
+
+
 def _sqlite_begin(conn: Connection) -> None:
     write = conn.get_execution_options().get("persondata_write", False)
     conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
@@ -66,7 +76,11 @@ def create_system_engine(url: str) -> Engine:
         parsed = parsed.set(drivername=f"{parsed.drivername}+pymysql")
     # Optimistic disconnect handling: no ping before every checkout (a round trip per request);
     # a connection found dead fails that request once and the pool reconnects for the next.
-    return sa.create_engine(parsed, pool_recycle=1800)
+    # LIFO: the most recently used connection, whose prepared statements are warm, goes first.
+    engine = sa.create_engine(parsed, pool_recycle=1800, pool_use_lifo=True)
+    if parsed.get_backend_name() == "postgresql":
+        sa.event.listen(engine, "connect", _postgresql_connect)
+    return engine
 
 
 def case_sensitive_collation(collation: str | None) -> bool:
@@ -108,6 +122,7 @@ class SqlConnector:
         self._columns: dict[str, dict[str, ColumnInfo]] = {}
         self._statements: dict[tuple[str, tuple[str, ...], tuple[str, ...] | None], sa.Select[Any]] = {}
         self._pks: dict[str, str] = {}
+        self.cache: dict[Any, Any] = {}  # built statements by shape (persondata.connectors.sql_batch)
         self._folded: dict[str, frozenset[str]] = {}
         self._lock = threading.Lock()
 
@@ -175,6 +190,7 @@ class SqlConnector:
             self._pks.pop(table, None)
             for key in [k for k in self._statements if k[0] == table]:
                 del self._statements[key]
+            self.cache.clear()
 
     def columns(self, table: str) -> dict[str, ColumnInfo]:
         """The columns of a table with their Python type, nullability and length."""

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from persondata.connectors.protocol import CHUNK, ColumnInfo, Condition, Row, chunks
+from persondata.connectors.protocol import CHUNK, ColumnInfo, Condition, Lookup, Row, Write, chunks
 from persondata.errors import InputError, SystemFailure
 
 if TYPE_CHECKING:
@@ -58,9 +58,10 @@ class Tx:
         self.session = SqlSession(connector, conn)
 
     def commit(self) -> None:
-        """Commit a write; a read is rolled back (it never changes anything)."""
+        """Commit a write; a read is rolled back, except on PostgreSQL, where it is read-only and a
+        ROLLBACK would make psycopg forget the statements it has prepared (each planned anew)."""
         try:
-            if self.write:
+            if self.write or self.connector.dialect == "postgresql":
                 self._tx.commit()
             else:
                 self._tx.rollback()
@@ -86,11 +87,33 @@ class SqlSession:
     def __init__(self, connector: SqlConnector, conn: Connection) -> None:
         self.connector = connector
         self.conn = conn
+        self.batched = connector.dialect == "postgresql"  # psycopg's pipeline mode
+
+    def lookup(self, lookups: Sequence[Lookup]) -> list[list[Row]]:
+        """The rows of each lookup (see `persondata.connectors.sql_batch`)."""
+        from persondata.connectors.sql_batch import lookup
+
+        return lookup(self, lookups)
+
+    def write(self, writes: Sequence[Write]) -> list[int]:
+        """Apply changes in order (see `persondata.connectors.sql_batch`)."""
+        from persondata.connectors.sql_batch import write
+
+        return write(self, writes)
+
+    def apply(self, w: Write) -> int:
+        """Apply one change through SQLAlchemy."""
+        if w.kind == "delete":
+            return self.delete(w.table, w.keys) if w.keys else 0
+        if w.kind == "update":
+            return self.update(w.table, w.keys, w.values)
+        return self.update_rows(w.table, w.changes)
 
     def _pk(self, table: str) -> sa.Column[Any]:
         return self.connector.column(table, self.connector.primary_key(table))
 
-    def _coerced(self, table: str, column: str, values: Collection[Any]) -> list[Any]:
+    def coerced(self, table: str, column: str, values: Collection[Any]) -> list[Any]:
+        """Values in a column's Python type, without None, in a stable order."""
         info = self.connector.columns(table)[column]
         out = {_coerce(info, v) for v in values}
         out.discard(None)
@@ -116,7 +139,7 @@ class SqlSession:
         E-mail identity columns match whatever the case of the stored or given address."""
         emails = self.connector.email_columns(table)
         pairs = list(dict.fromkeys((c, v.lower() if c in emails and isinstance(v, str) else v)
-                                   for c, vals in match.items() for v in self._coerced(table, c, vals)))
+                                   for c, vals in match.items() for v in self.coerced(table, c, vals)))
         if not pairs:
             return []
         pk = self.connector.primary_key(table)
@@ -183,7 +206,7 @@ class SqlSession:
         """Delete rows by primary key, 1,000 keys per statement."""
         pk = self._pk(table)
         t = self.connector.table(table)
-        values = self._coerced(table, pk.name, keys)
+        values = self.coerced(table, pk.name, keys)
         return sum(self._write(sa.delete(t).where(pk.in_(c))) for c in chunks(values))
 
     def update(self, table: str, keys: Collection[Any], values: Mapping[str, Any]) -> int:
@@ -193,7 +216,7 @@ class SqlSession:
         pk = self._pk(table)
         t = self.connector.table(table)
         cols = {self.connector.column(table, c).name: v for c, v in values.items()}
-        keys_ = self._coerced(table, pk.name, keys)
+        keys_ = self.coerced(table, pk.name, keys)
         return sum(self._write(sa.update(t).where(pk.in_(c)).values(cols)) for c in chunks(keys_))
 
     def update_rows(self, table: str, changes: Sequence[tuple[Any, Mapping[str, Any]]]) -> int:

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Literal
 
-from persondata.connectors.protocol import ColumnInfo, ConnectorSession, DataMapError, Row
+from persondata.connectors.protocol import ColumnInfo, ConnectorSession, DataMapError, Row, Write
 from persondata.identity import Hasher
 from persondata.policy.model import Field_, Policy, Strategy, Table
 
@@ -222,8 +222,9 @@ def _frozen(changes: Mapping[str, Any]) -> tuple[tuple[str, Any], ...] | None:
     return items
 
 
-def apply_rows(session: ConnectorSession, table: str, plan: RowPlan) -> Counts:
-    """Write a RowPlan: updates first (same values grouped into one UPDATE), then deletions."""
+def row_writes(table: str, plan: RowPlan) -> list[Write]:
+    """The changes that carry out a RowPlan: updates first (rows getting the same values in one
+    statement), then deletions."""
     same: dict[tuple[tuple[str, Any], ...], list[Any]] = {}
     varied: list[tuple[Any, Mapping[str, Any]]] = []
     for key, changes in plan.updates:
@@ -236,9 +237,21 @@ def apply_rows(session: ConnectorSession, table: str, plan: RowPlan) -> Counts:
         if len(keys) == 1:  # a lone row: batch it with the other per-row changes
             varied.append((keys[0], dict(frozen)))
             del same[frozen]
-    for frozen, keys in same.items():
-        session.update(table, keys, dict(frozen))
+    writes = [Write(table, "update", keys, dict(frozen)) for frozen, keys in same.items()]
     if varied:
-        session.update_rows(table, varied)
-    deleted = session.delete(table, plan.deletes) if plan.deletes else 0
+        writes.append(Write(table, "update_rows", changes=varied))
+    if plan.deletes:
+        writes.append(Write(table, "delete", plan.deletes))
+    return writes
+
+
+def counts(plan: RowPlan, writes: Sequence[Write], done: Sequence[int]) -> Counts:
+    """What a RowPlan's writes did."""
+    deleted = sum(n for w, n in zip(writes, done, strict=True) if w.kind == "delete")
     return Counts(deleted=deleted, anonymised=len(plan.updates), unchanged=len(plan.unchanged))
+
+
+def apply_rows(session: ConnectorSession, table: str, plan: RowPlan) -> Counts:
+    """Write a RowPlan (see `row_writes`)."""
+    writes = row_writes(table, plan)
+    return counts(plan, writes, session.write(writes))

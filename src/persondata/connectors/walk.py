@@ -31,8 +31,8 @@ from typing import Any, Literal, TypeVar
 
 import phonenumbers
 
-from persondata.connectors.graph import DataMap, TableRef
-from persondata.connectors.protocol import Connector, ConnectorSession, Row
+from persondata.connectors.graph import DataMap, Edge, TableRef
+from persondata.connectors.protocol import Connector, ConnectorSession, Lookup, Row, Via
 from persondata.errors import IdentityError
 from persondata.identity import Identity, normalise
 
@@ -110,6 +110,7 @@ class Discovery:
     references: dict[TableRef, FoundTable]  # rows only pointed at (reported, never erased)
     queries: int = 0
     passes: int = 0
+    round_trips: int = 0  # queries sent together (PostgreSQL's pipeline) count once
 
     def row_count(self) -> int:
         """How many of the subject's own rows were found."""
@@ -122,46 +123,119 @@ class _State:
     known: dict[str, set[str]]
     asked: dict[tuple[TableRef, str], set[str]] = field(default_factory=dict)
     found: dict[TableRef, FoundTable] = field(default_factory=dict)
+    referenced: dict[TableRef, FoundTable] = field(default_factory=dict)  # rows fetched by reference
     queries: int = 0
+    round_trips: int = 0
 
 
-def _pass(state: _State, system: str, session: ConnectorSession, pk: dict[TableRef, str]) -> int:
-    """One pass over a system (parents before children); returns the number of queries made."""
-    queries = 0
-    for ref in state.dm.order(system):
-        spec = state.dm.spec(ref)
-        match: dict[str, set[Any]] = {}
-        id_values: dict[str, set[str]] = {}
-        kinds: dict[str, str] = {}
-        for kind, column in spec.identities.items():
-            wanted: set[str] = set()
-            for value in state.known.get(kind, ()):
-                wanted |= variants(Identity(kind, value))
-            new = wanted - state.asked.setdefault((ref, column), set())
-            if new:
-                match.setdefault(column, set()).update(new)
-                id_values[column] = new
-                kinds[column] = kind
-        for edge in state.dm.owners(ref):
-            parent = state.found.get(edge.parent)
-            if parent is None:
-                continue
+@dataclass
+class _Planned:
+    """One table's lookup in a pass, and what it asks for."""
+
+    lookup: Lookup
+    id_values: dict[str, set[str]]  # identity column -> spellings looked for
+    kinds: dict[str, str]  # identity column -> identity kind
+    vias: list[Edge]  # ownership edges followed through the parent's lookup of the same pass
+    reference: bool = False  # a lookup of rows the subject's rows point at
+
+
+def _plan_table(state: _State, ref: TableRef, planned: dict[TableRef, _Planned],
+                batched: bool) -> _Planned | None:
+    """The lookup of one table in this pass: new identity values, new parent keys, and (when the
+    session sends lookups together) the parents looked up in this same pass, by subquery."""
+    spec = state.dm.spec(ref)
+    match: dict[str, set[Any]] = {}
+    id_values: dict[str, set[str]] = {}
+    kinds: dict[str, str] = {}
+    for kind, column in spec.identities.items():
+        wanted: set[str] = set()
+        for value in state.known.get(kind, ()):
+            wanted |= variants(Identity(kind, value))
+        new = wanted - state.asked.setdefault((ref, column), set())
+        if new:
+            match.setdefault(column, set()).update(new)
+            id_values[column] = new
+            kinds[column] = kind
+    vias: list[Edge] = []
+    for edge in state.dm.owners(ref):
+        parent = state.found.get(edge.parent)
+        if parent is not None:
             vals = {str(r[edge.parent_column]) for r in parent.rows.values()
                     if r.get(edge.parent_column) is not None}
             new = vals - state.asked.setdefault((ref, edge.column), set())
             if new:
                 match.setdefault(edge.column, set()).update(new)
-        if not match:
+        # A parent with no rows yet is looked up in this pass: follow it by subquery rather
+        # than a pass later (a parent that has rows is probably being found again).
+        if batched and edge.parent in planned and not (parent and parent.rows):
+            vias.append(edge)
+    if not match and not vias:
+        return None
+    via = tuple(Via(e.column, planned[e.parent].lookup, e.parent_column) for e in vias)
+    return _Planned(Lookup(ref.table, match, via), id_values, kinds, vias)
+
+
+def _plan_references(state: _State, planned: dict[TableRef, _Planned]) -> dict[TableRef, _Planned]:
+    """Rows that the rows looked up in this pass point at, by subquery (fetched with them)."""
+    out: dict[TableRef, list[Edge]] = {}
+    for ref in planned:
+        if not ((found := state.found.get(ref)) and found.rows):
+            for edge in state.dm.references_from(ref):
+                out.setdefault(edge.parent, []).append(edge)
+    return {parent: _Planned(Lookup(parent.table, {}, tuple(
+        Via(e.parent_column, planned[e.child].lookup, e.column) for e in edges)), {}, {}, edges, True)
+        for parent, edges in out.items()}
+
+
+def _pass(state: _State, system: str, session: ConnectorSession, pk: dict[TableRef, str]) -> int:
+    """One pass over a system, parents before children; returns the number of queries made.
+
+    A session that sends lookups together gets every table's lookup at once (children through
+    their parents' lookups by subquery); else each table is looked up in turn, after its parents."""
+    batched = getattr(session, "batched", False)
+    planned: dict[TableRef, _Planned] = {}
+    queries = 0
+    for ref in state.dm.order(system):
+        p = _plan_table(state, ref, planned, batched)
+        if p is None:
             continue
-        rows = session.fetch(ref.table, match)
-        queries += 1 + (sum(len(v) for v in match.values()) - 1) // 1000
-        for column, vals in match.items():
-            state.asked[(ref, column)] |= {str(v) for v in vals}
+        planned[ref] = p
+        if not batched:
+            queries += _absorb(state, pk, [(ref, p)], session.lookup([p.lookup]))
+    if batched and planned:
+        items = list(planned.items()) + list(_plan_references(state, planned).items())
+        queries += _absorb(state, pk, items, session.lookup([p.lookup for _, p in items]))
+    state.round_trips += 1 if batched and planned else queries
+    return queries
+
+
+def _absorb(state: _State, pk: dict[TableRef, str], items: list[tuple[TableRef, _Planned]],
+            results: list[list[Row]]) -> int:
+    """Add the rows of looked-up tables and note what was asked; returns the number of queries."""
+    by_ref: dict[TableRef, list[Row]] = {}
+    for (ref, p), rows in zip(items, results, strict=True):
+        if p.reference:
+            table = state.referenced.setdefault(ref, FoundTable(ref, pk[ref]))
+            for row in rows:
+                table.add(row, "reference")
+            continue
+        by_ref[ref] = rows
+        for column, vals in p.lookup.match.items():
+            state.asked.setdefault((ref, column), set()).update(str(v) for v in vals)
         table = state.found.setdefault(ref, FoundTable(ref, pk[ref]))
         for row in rows:
-            by_identity = any(_stored(kinds[c], row.get(c)) in vals for c, vals in id_values.items())
+            by_identity = any(_stored(p.kinds[c], row.get(c)) in vals for c, vals in p.id_values.items())
             table.add(row, "identity" if by_identity else "owned")
-    return queries
+    for ref, p in items:  # what the subqueries covered: the rows their source lookups found
+        for edge in p.vias:
+            if p.reference:  # asked of the referenced table by value, apart from its own lookups
+                source, asked, source_column = edge.child, f"ref:{edge.parent_column}", edge.column
+            else:
+                source, asked, source_column = edge.parent, edge.column, edge.parent_column
+            values = {str(r[source_column]) for r in by_ref.get(source, ())
+                      if r.get(source_column) is not None}
+            state.asked.setdefault((ref, asked), set()).update(values)
+    return sum(p.lookup.statements() for _, p in items)
 
 
 def _stored(kind: str, value: Any) -> str:
@@ -255,9 +329,9 @@ def discover(
                     if kind in kinds:
                         state.known.setdefault(kind, set()).update(values)
         subject = {r: t for r, t in state.found.items() if t.rows}
-        references = _follow_references(dm, subject, sessions, session_of, pks, state)
+        references = _follow_references(dm, subject, session_of, pks, state)
     found_ids = sorted(Identity(k, v) for k, vals in state.known.items() for v in vals)
-    return Discovery(requested, found_ids, subject, references, state.queries, passes)
+    return Discovery(requested, found_ids, subject, references, state.queries, passes, state.round_trips)
 
 
 def _has_work(state: _State, system: str) -> bool:
@@ -281,26 +355,39 @@ def _has_work(state: _State, system: str) -> bool:
 def _follow_references(
     dm: DataMap,
     subject: dict[TableRef, FoundTable],
-    sessions: dict[str, ConnectorSession],
-    session_of: Any,
+    session_of: Callable[[str], ConnectorSession],
     pks: dict[TableRef, str],
     state: _State,
 ) -> dict[TableRef, FoundTable]:
+    """Rows the subject's rows point at (those not fetched with them yet: one lookup per table)."""
     wanted: dict[TableRef, dict[str, set[Any]]] = {}
     for ref, table in subject.items():
         for edge in dm.references_from(ref):
-            vals = {r[edge.column] for r in table.rows.values() if r.get(edge.column) is not None}
+            done = state.asked.get((edge.parent, f"ref:{edge.parent_column}"), set())
+            vals = {r[edge.column] for r in table.rows.values()
+                    if r.get(edge.column) is not None and str(r[edge.column]) not in done}
             if vals:
                 wanted.setdefault(edge.parent, {}).setdefault(edge.parent_column, set()).update(vals)
-    out: dict[TableRef, FoundTable] = {}
-    for ref, match in wanted.items():
-        rows = session_of(ref.system).fetch(ref.table, match)
-        state.queries += 1
-        own = subject.get(ref)
-        table = FoundTable(ref, pks[ref])
-        for row in rows:
-            if own is None or row[pks[ref]] not in own.rows:
+    by_system: dict[str, list[TableRef]] = {}
+    for ref in wanted:
+        by_system.setdefault(ref.system, []).append(ref)
+    for system, refs in by_system.items():
+        lookups = [Lookup(ref.table, wanted[ref]) for ref in refs]
+        session = session_of(system)
+        statements = sum(lk.statements() for lk in lookups)
+        state.queries += statements
+        state.round_trips += 1 if getattr(session, "batched", False) else statements
+        for ref, rows in zip(refs, session.lookup(lookups), strict=True):
+            table = state.referenced.setdefault(ref, FoundTable(ref, pks[ref]))
+            for row in rows:
                 table.add(row, "reference")
-        if table.rows:
-            out[ref] = table
+    out: dict[TableRef, FoundTable] = {}
+    for ref, table in state.referenced.items():
+        own = subject.get(ref)
+        kept = FoundTable(ref, pks[ref])
+        for key, row in table.rows.items():
+            if own is None or key not in own.rows:
+                kept.add(row, "reference")
+        if kept.rows:
+            out[ref] = kept
     return out

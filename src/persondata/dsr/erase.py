@@ -23,9 +23,9 @@ from sqlalchemy.orm import Session
 from persondata.audit import service as audit_service
 from persondata.audit.service import NewEntry
 from persondata.connectors.graph import DataMap, TableRef
-from persondata.connectors.protocol import ConnectorSession
+from persondata.connectors.protocol import ConnectorSession, Write
 from persondata.connectors.sql import SqlSession, Systems, Tx
-from persondata.connectors.strategies import Counts, RowPlan, apply_rows
+from persondata.connectors.strategies import Counts, RowPlan, counts, row_writes
 from persondata.connectors.walk import discover, in_parallel
 from persondata.db.base import utcnow
 from persondata.dsr import repository
@@ -65,17 +65,24 @@ def _db(sy: Systems, system: str) -> str:
 
 def apply_system(session: ConnectorSession, dm: DataMap, plan: ErasurePlan,
                  system: str) -> dict[TableRef, Counts]:
-    """Write one system's part of a plan in the caller's transaction, children before parents."""
-    counts: dict[TableRef, Counts] = {}
+    """Write one system's part of a plan in the caller's transaction, children before parents
+    (all of it sent together where the connector can)."""
+    writes: list[Write] = []
+    spans: list[tuple[TablePlan, int]] = []
     for ref in dm.erase_order(system):
         tp = plan.tables.get(ref)
         if tp is None:
             continue
+        start = len(writes)
         held = tp.held_keys()
         if held and tp.restricted_flag:
-            session.update(ref.table, held, {tp.restricted_flag: True})
-        counts[ref] = apply_rows(session, ref.table, tp.row_plan)
-    return counts
+            writes.append(Write(ref.table, "update", held, {tp.restricted_flag: True}))
+        writes += row_writes(ref.table, tp.row_plan)
+        spans.append((tp, start))
+    done = session.write(writes) if writes else []
+    ends = [start for _, start in spans[1:]] + [len(writes)]
+    return {tp.ref: counts(tp.row_plan, writes[start:end], done[start:end])
+            for (tp, start), end in zip(spans, ends, strict=True)}
 
 
 def _table_out(tp: TablePlan, rp: RowPlan) -> TableErasureOut:

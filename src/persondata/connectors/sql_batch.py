@@ -1,0 +1,209 @@
+"""Batches for the SQL connector: several tables' rows for one subject, or one subject's changes
+across tables, in one round trip.
+
+A `Lookup` becomes one statement per chunk of literal values (`a IN (...) OR lower(b) IN (...)`)
+and one per `Via` path: `order_items.order_id IN (SELECT orders.id FROM orders WHERE
+orders.customer_id IN (SELECT customer.id FROM customer WHERE lower(email) IN (...)))`. A
+subquery is never ORed with other conditions (PostgreSQL would then scan the table instead
+of joining by index), so every statement is a chain of indexed semi-joins.
+
+Statements are built by SQLAlchemy once per shape and cached. On PostgreSQL the values are
+arrays (`= ANY(%(p0)s::BIGINT[])`: one text per shape, which psycopg prepares after a few
+runs) and the statements of a batch go through psycopg's pipeline mode, sent together and
+answered together; elsewhere they are executed one after the other through SQLAlchemy.
+
+Changes (`Write`) go the same way on PostgreSQL when every column they set holds plain values
+(text, numbers, dates, booleans, bytes): deletions and updates by `= ANY(keys)`, per-row
+updates one statement each, in order, in the caller's transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import date, datetime, time
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.exc import DBAPIError
+
+from persondata.connectors.protocol import CHUNK, Lookup, Row, Write, chunks
+from persondata.errors import SystemFailure
+
+if TYPE_CHECKING:
+    from persondata.connectors.sql import SqlConnector
+    from persondata.connectors.sql_session import SqlSession
+
+# A statement's condition: ("in", ((column, folded), ...)) for literal values, or
+# ("via", column, source_table, source_column, condition) for a subquery.
+Cond = tuple[Any, ...]
+
+
+def _conditions(session: SqlSession, lk: Lookup) -> Iterator[tuple[Cond, list[list[Any]]]]:
+    """Each statement of a lookup: its condition and its values (one list per literal column)."""
+    table = lk.table
+    emails = session.connector.email_columns(table)
+    folded = session.connector.folded(table)
+    pairs = list(dict.fromkeys((c, v.lower() if c in emails and isinstance(v, str) else v)
+                               for c, vals in lk.match.items() for v in session.coerced(table, c, vals)))
+    for chunk in chunks(pairs, CHUNK):
+        by_col: dict[str, list[Any]] = {}
+        for c, v in chunk:
+            by_col.setdefault(c, []).append(v)
+        yield ("in", tuple((c, c in folded) for c in by_col)), list(by_col.values())
+    for via in lk.via:
+        for cond, values in _conditions(session, via.source):
+            yield ("via", via.column, via.source.table, via.source_column, cond), values
+
+
+def _where(connector: SqlConnector, table: str, cond: Cond, names: Iterator[int]) -> sa.ColumnElement[bool]:
+    if cond[0] == "in":
+        parts = []
+        for column, folded in cond[1]:
+            col = connector.column(table, column)
+            expr = sa.func.lower(col) if folded else col
+            name = f"p{next(names)}"
+            if connector.dialect == "postgresql" and not isinstance(col.type, sa.types.NullType):
+                parts.append(expr == sa.any_(sa.bindparam(name, type_=postgresql.ARRAY(col.type))))
+            else:
+                parts.append(expr.in_(sa.bindparam(name, expanding=True)))
+        return sa.or_(*parts)
+    _, column, source_table, source_column, sub = cond
+    inner = sa.select(connector.column(source_table, source_column)).where(
+        _where(connector, source_table, sub, names))
+    return connector.column(table, column).in_(inner)
+
+
+def _statement(connector: SqlConnector, table: str, cond: Cond) -> tuple[sa.Select[Any], str | None]:
+    """The SELECT for one condition, cached per shape (with its SQL text on PostgreSQL)."""
+    key = ("lookup", table, cond)
+    cached = connector.cache.get(key)
+    if cached is None:
+        names = iter(range(1_000_000))
+        stmt = sa.select(connector.table(table)).where(_where(connector, table, cond, names))
+        pg = connector.dialect == "postgresql"
+        text = str(stmt.compile(dialect=connector.engine.dialect)) if pg else None
+        cached = connector.cache[key] = (stmt, text)
+    return cached
+
+
+def lookup(session: SqlSession, lookups: Sequence[Lookup]) -> list[list[Row]]:
+    """The rows of each lookup, deduplicated by primary key; see the module docstring."""
+    connector = session.connector
+    work: list[tuple[int, sa.Select[Any], str | None, dict[str, Any]]] = []
+    for i, lk in enumerate(lookups):
+        for cond, values in _conditions(session, lk):
+            stmt, text = _statement(connector, lk.table, cond)
+            work.append((i, stmt, text, {f"p{n}": v for n, v in enumerate(values)}))
+    if connector.dialect == "postgresql":
+        results = _pipelined(session, [(text or "", params) for _, _, text, params in work])
+    else:
+        results = [rows_of(session, stmt, params) for _, stmt, _, params in work]
+    out: list[dict[Any, Row]] = [{} for _ in lookups]
+    for (i, _, _, _), rows in zip(work, results, strict=True):
+        pk = connector.primary_key(lookups[i].table)
+        seen = out[i]
+        for row in rows:
+            seen.setdefault(row.get(pk, id(row)), row)
+    return [list(seen.values()) for seen in out]
+
+
+def _run(session: SqlSession, statements: list[tuple[str, dict[str, Any]]]) -> list[Any]:
+    """Run statements on the psycopg connection under the session's transaction, sent together;
+    returns their cursors (rows and row counts)."""
+    import psycopg
+    from psycopg.rows import dict_row
+
+    raw: psycopg.Connection[Any] = session.conn.connection.driver_connection  # type: ignore[assignment]
+    cursors = [raw.cursor(row_factory=dict_row) for _ in statements]
+    try:
+        if len(statements) == 1:
+            cursors[0].execute(*statements[0])
+        else:
+            with raw.pipeline():
+                for cur, (sql, params) in zip(cursors, statements, strict=True):
+                    cur.execute(sql, params)
+    except psycopg.Error as exc:
+        raise SystemFailure(f"system {session.connector.name}: {exc}") from exc
+    return cursors
+
+
+def _pipelined(session: SqlSession, statements: list[tuple[str, dict[str, Any]]]) -> list[list[Row]]:
+    """The rows of each statement, sent together."""
+    return [cur.fetchall() for cur in _run(session, statements)]
+
+
+_PLAIN = (str, int, float, bool, Decimal, date, datetime, time, bytes)
+
+
+def write(session: SqlSession, writes: Sequence[Write]) -> list[int]:
+    """Apply changes in order; the rows each changed (see the module docstring)."""
+    connector = session.connector
+    plain = connector.dialect == "postgresql" and all(
+        all(connector.columns(w.table)[c].python_type in _PLAIN
+            for c in {*w.values, *(c for _, ch in w.changes for c in ch)}) for w in writes)
+    if not plain:
+        return [session.apply(w) for w in writes]
+    statements: list[tuple[str, dict[str, Any]]] = []
+    owner: list[int] = []
+    for i, w in enumerate(writes):
+        for sql, params in _write_statements(session, w):
+            statements.append((sql, params))
+            owner.append(i)
+    done = [0] * len(writes)
+    if statements:
+        for i, cur in zip(owner, _run(session, statements), strict=True):
+            done[i] += max(cur.rowcount, 0)
+    return done
+
+
+def _write_statements(session: SqlSession, w: Write) -> Iterator[tuple[str, dict[str, Any]]]:
+    connector = session.connector
+    t = connector.table(w.table)
+    pk = connector.column(w.table, connector.primary_key(w.table))
+    if w.kind == "update_rows":
+        groups: dict[tuple[str, ...], list[tuple[Any, Any]]] = {}
+        for key, vals in w.changes:
+            if vals:
+                groups.setdefault(tuple(sorted(vals)), []).append((key, vals))
+        for cols, items in groups.items():
+            sql = _text(connector, ("rows", w.table, cols), lambda cols=cols: sa.update(t).where(
+                pk == sa.bindparam("k", type_=pk.type)).values(_binds(connector, w.table, cols)))
+            for key, vals in items:
+                yield sql, {"k": key, **{f"v{i}": vals[c] for i, c in enumerate(cols)}}
+        return
+    keys = session.coerced(w.table, pk.name, w.keys)
+    keys_param = sa.bindparam("keys", type_=postgresql.ARRAY(pk.type))
+    if w.kind == "delete":
+        sql = _text(connector, ("delete", w.table), lambda: sa.delete(t).where(pk == sa.any_(keys_param)))
+        yield from ((sql, {"keys": list(c)}) for c in chunks(keys))
+        return
+    cols = tuple(sorted(w.values))
+    if not cols:
+        return
+    sql = _text(connector, ("update", w.table, cols), lambda: sa.update(t).where(
+        pk == sa.any_(keys_param)).values(_binds(connector, w.table, cols)))
+    values = {f"v{i}": w.values[c] for i, c in enumerate(cols)}
+    yield from ((sql, {"keys": list(c), **values}) for c in chunks(keys))
+
+
+def _binds(connector: SqlConnector, table: str, cols: tuple[str, ...]) -> dict[str, Any]:
+    return {connector.column(table, c).name: sa.bindparam(f"v{i}", type_=connector.column(table, c).type)
+            for i, c in enumerate(cols)}
+
+
+def _text(connector: SqlConnector, key: tuple[Any, ...], build: Any) -> str:
+    """A statement's SQL text for PostgreSQL, built once per shape."""
+    cached = connector.cache.get(key)
+    if cached is None:
+        cached = connector.cache[key] = str(build().compile(dialect=connector.engine.dialect))
+    return str(cached)
+
+
+def rows_of(session: SqlSession, stmt: sa.Executable, params: dict[str, Any]) -> list[Row]:
+    """Rows of one statement through SQLAlchemy, as dicts."""
+    try:
+        return [dict(r) for r in session.conn.execute(stmt, params).mappings()]
+    except DBAPIError as exc:
+        raise SystemFailure(f"system {session.connector.name}: {exc.orig}") from exc
