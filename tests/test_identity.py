@@ -47,3 +47,26 @@ def test_hash_is_keyed_and_stable() -> None:
     assert Hasher("k1").hash(ident) != Hasher("k2").hash(ident)
     with pytest.raises(InputError):
         Hasher("")
+
+
+@pytest.mark.parametrize("address", [
+    "jane@example.dk", "Jane.Doe@Example.DK", " j+tag@sub.example.co.uk ", "a-b_c@x-y.dk", "a@b.dk",
+    "jane@localhost.test", "jane@host.local", "a..b@example.dk", ".a@example.dk", "a.@example.dk",
+    "a@-example.dk", "a@example-.dk", "a@example.d", "a@example", "a@@example.dk", "æble@example.dk",
+    "jane@exämple.dk", "x" * 64 + "@example.dk", "x" * 65 + "@example.dk",
+    "a@" + ("b" * 63 + ".") * 4 + "dk", "a@" + "b" * 64 + ".dk", '"quoted"@example.dk',
+])
+def test_email_fast_path_agrees_with_email_validator(address: str) -> None:
+    from email_validator import EmailNotValidError, validate_email
+
+    from persondata.identity import normalise_email
+
+    try:
+        expected: str | None = validate_email(address.strip(), check_deliverability=False).normalized.lower()
+    except EmailNotValidError:
+        expected = None
+    if expected is None:
+        with pytest.raises(IdentityError):
+            normalise_email(address)
+    else:
+        assert normalise_email(address) == expected

@@ -32,10 +32,11 @@ def lock_chain(session: Session) -> None:
 
 def head(session: Session) -> tuple[int, str] | None:
     """The newest entry's (id, hash), or None for an empty log."""
-    row = session.execute(
-        select(AuditEntry.id, AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1)
-    ).first()
+    row = session.connection().execute(_HEAD).first()  # Core: every audited action reads it
     return None if row is None else (row[0], row[1])
+
+
+_HEAD = select(ENTRY.c.id, ENTRY.c.hash).order_by(ENTRY.c.id.desc()).limit(1)
 
 
 def insert_entries(session: Session, rows: Sequence[dict[str, Any]]) -> None:

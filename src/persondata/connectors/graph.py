@@ -49,6 +49,16 @@ def split_target(target: str) -> tuple[str, str]:
 class DataMap:
     """The systems, tables and edges of a policy, with orders for walking and erasing."""
 
+    @classmethod
+    def of(cls, policy: Policy) -> DataMap:
+        """The data map of a policy, built once per policy object (policies are not changed in place)."""
+        dm = _BUILT.get(id(policy))
+        if dm is None or dm.policy is not policy:
+            if len(_BUILT) >= 32:
+                _BUILT.clear()
+            dm = _BUILT[id(policy)] = cls(policy)
+        return dm
+
     def __init__(self, policy: Policy) -> None:
         self.policy = policy
         self.tables: dict[TableRef, Table] = {}
@@ -150,3 +160,6 @@ class DataMap:
                     stack.append(edge.child)
         referenced = {e.parent for e in self.edges if not e.ownership and e.child in owned} - owned
         return owned, referenced
+
+
+_BUILT: dict[int, DataMap] = {}

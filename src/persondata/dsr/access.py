@@ -47,7 +47,7 @@ def access(
     ids = require_identities(identities)
     now = now or utcnow()
     lang = normalise_lang(lang or policy.controller.languages[0])
-    dm = DataMap(policy)
+    dm = DataMap.of(policy)
     with systems_for(policy, systems, env) as sy:
         found = discover(dm, sy.get, ids, country=policy.controller.country, expand=expand)
     order = {ref: i for i, ref in enumerate(r for s in dm.systems() for r in dm.order(s))}

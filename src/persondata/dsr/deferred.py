@@ -72,7 +72,7 @@ def carry_out_deferred(
     if not due:
         return result
     audit_lock(session)  # the audit chain's lock first, then other state rows
-    dm = DataMap(policy)
+    dm = DataMap.of(policy)
     by_system: dict[str, list[DeferredErasure]] = {}
     for d in due:
         by_system.setdefault(d.system, []).append(d)

@@ -55,7 +55,7 @@ def discover_identities(
     """Every identity of the subject found across the systems (to keep for resumable erasure)."""
     ids = require_identities(identities)
     with systems_for(policy, systems, env) as sy:
-        return discover(DataMap(policy), sy.get, ids, country=policy.controller.country).identities
+        return discover(DataMap.of(policy), sy.get, ids, country=policy.controller.country).identities
 
 
 def _db(sy: Systems, system: str) -> str:
@@ -147,7 +147,7 @@ def erase(
     """Erase a subject per the policy (or plan it with dry_run); audited per system."""
     ids = require_identities(identities)
     now = now or utcnow()
-    dm = DataMap(policy)
+    dm = DataMap.of(policy)
     subject = subject_hash(hasher, ids)
     with systems_for(policy, systems, env) as sy, ExitStack() as stack:
         # Rows are found and changed in the same transaction; systems on one database share it.
@@ -268,7 +268,7 @@ def _result(policy: Policy, plan: ErasurePlan, statuses: dict[str, SystemStatus]
     tables: list[TableErasureOut] = []
     held: list[HeldRow] = []
     touched: list[str] = []
-    dm = DataMap(policy)
+    dm = DataMap.of(policy)
     order = {ref: i for i, ref in enumerate(r for s in dm.systems() for r in dm.order(s))}
     for ref in sorted(plan.tables, key=order.__getitem__):
         tp = plan.tables[ref]

@@ -133,7 +133,7 @@ def rectify(
     if not changes:
         raise InputError("nothing to correct: give --set FIELD=VALUE")
     now = now or utcnow()
-    dm = DataMap(policy)
+    dm = DataMap.of(policy)
     country = policy.controller.country
     with systems_for(policy, systems, env) as sy:
         found = discover(dm, sy.get, ids, country=country, expand=expand)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import Table, and_, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from persondata.dsr.models import DeferredErasure, Objection, Restriction
@@ -46,14 +46,18 @@ def restricted_among(session: Session, hashes: Iterable[str]) -> set[str]:
     """Which of the given identity hashes are restricted now (batched IN queries)."""
     wanted = list(dict.fromkeys(hashes))
     out: set[str] = set()
+    conn = session.connection()  # a Core statement: this check is on every access request's path
     for i in range(0, len(wanted), _CHUNK):
-        chunk = wanted[i : i + _CHUNK]
-        rows = session.execute(
-            select(Restriction.identity_hash)
-            .where(Restriction.identity_hash.in_(chunk), Restriction.lifted_at.is_(None))
-            .distinct())
+        rows = conn.execute(_RESTRICTED_AMONG, {"hashes": wanted[i : i + _CHUNK]})
         out.update(r[0] for r in rows)
     return out
+
+
+_RESTRICTION = cast(Table, Restriction.__table__)
+_RESTRICTED_AMONG = (select(_RESTRICTION.c.identity_hash)
+                     .where(_RESTRICTION.c.identity_hash.in_(bindparam("hashes", expanding=True)),
+                            _RESTRICTION.c.lifted_at.is_(None))
+                     .distinct())
 
 
 def active_restrictions(session: Session, hashes: Sequence[str]) -> list[Restriction]:

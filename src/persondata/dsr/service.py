@@ -76,7 +76,7 @@ def restrict(
     ids = require_identities(identities)
     now = now or utcnow()
     with systems_for(policy, systems, env) as sy:
-        dm = DataMap(policy)
+        dm = DataMap.of(policy)
         found = discover(dm, sy.get, ids, country=policy.controller.country, expand=expand)
         flagged, purposes = _flag(dm, sy, found, True)
     hashes = identity_hashes(hasher, found.identities)
@@ -103,7 +103,7 @@ def unrestrict(
     ids = require_identities(identities)
     now = now or utcnow()
     with systems_for(policy, systems, env) as sy:
-        dm = DataMap(policy)
+        dm = DataMap.of(policy)
         found = discover(dm, sy.get, ids, country=policy.controller.country, expand=expand)
         hashes = identity_hashes(hasher, found.identities)
         groups = sorted({r.group_id for r in repository.active_restrictions(session, hashes)
