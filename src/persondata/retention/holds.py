@@ -126,7 +126,7 @@ def forced_holds(session: Session, hasher: Hasher, discovery: Any, *,
     retention engine carries out once the hold has been released or has ended."""
     from persondata.dsr.holds import Hold
 
-    active = repository.holds(session, active_at=now)
+    active = repository.active_holds(session, now)
     if not active:
         return {}
     subjects = {hasher.hash(i) for i in discovery.identities}

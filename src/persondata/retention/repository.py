@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import Table, bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
 from persondata.retention.models import (
@@ -119,6 +119,20 @@ def holds(session: Session, *, active_at: datetime | None = None) -> list[Retent
         stmt = stmt.where(RetentionHold.released_at.is_(None),
                           or_(RetentionHold.ends_at.is_(None), RetentionHold.ends_at > active_at))
     return list(session.scalars(stmt))
+
+
+def active_holds(session: Session, at: datetime) -> list[Any]:
+    """The holds in force at a time, as plain rows (id, scope, subject, system, table, reason,
+    ends_at): a Core statement, as every erasure request asks."""
+    return list(session.connection().execute(_ACTIVE_HOLDS, {"at": at}))
+
+
+_HOLDS = cast(Table, RetentionHold.__table__)
+_ACTIVE_HOLDS = (select(_HOLDS.c.id, _HOLDS.c.scope, _HOLDS.c.subject, _HOLDS.c.system, _HOLDS.c.table,
+                        _HOLDS.c.reason, _HOLDS.c.ends_at)
+                 .where(_HOLDS.c.released_at.is_(None),
+                        or_(_HOLDS.c.ends_at.is_(None), _HOLDS.c.ends_at > bindparam("at")))
+                 .order_by(_HOLDS.c.id))
 
 
 # -- opt-outs of logging ------------------------------------------------------------------
