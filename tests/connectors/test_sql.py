@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 import yaml
 
-from persondata.connectors.protocol import Condition, DataMapError
+from persondata.connectors.protocol import Condition, DataMapError, Lookup, Via, Write
 from persondata.connectors.sql import SqlConnector, Systems
 from persondata.errors import InputError, SystemFailure
 from persondata.policy.model import Policy
@@ -165,3 +165,45 @@ def test_unset_variable_and_unreachable_system(tmp_path: Path) -> None:
             systems.get("crm").table("person")
         with pytest.raises(InputError, match="no system 'other'"):
             systems.get("other")
+
+
+def test_lookups_follow_parents_by_subquery(shop: Shop) -> None:
+    jane = Lookup("customer", {"email": ["JANE@example.dk"]})  # e-mail matched whatever its case
+    orders = Lookup("orders", {}, (Via("customer_id", jane, "id"),))
+    items = Lookup("order_items", {"order_id": [12]}, (Via("order_id", orders, "id"),))
+    shared = Lookup("address", {}, (Via("id", jane, "address_id"),))
+    with shop.systems() as systems, systems.get("shop").session() as s:
+        rows = s.lookup([jane, orders, items, shared, Lookup("customer", {"email": ["nobody@example.dk"]})])
+    ids = [sorted(r["id"] for r in found) for found in rows]
+    assert ids == [[1], [10, 11], [100, 101, 102, 103], [1], []]
+    assert items.statements() == 2  # the literal order id, and the chain through jane's orders
+
+
+def test_writes_are_applied_in_order_with_their_counts(shop: Shop) -> None:
+    hostile = "x' OR '1'='1"
+    with shop.systems() as systems:
+        conn = systems.get("shop")
+        with conn.session(write=True) as s:
+            done = s.write([
+                Write("order_items", "update", [100, 104], {"gift_message": hostile}),
+                Write("order_items", "update_rows",
+                      changes=[(101, {"qty": 9}), (102, {"qty": 8, "product": "X"})]),
+                Write("order_items", "delete", [103, 999]),
+                Write("order_items", "delete", [104]),
+            ])
+        assert done == [2, 2, 1, 1]
+        with conn.session() as s:
+            rows = {r["id"]: r for r in s.fetch_keys("order_items", [100, 101, 102, 103, 104])}
+    assert sorted(rows) == [100, 101, 102]
+    assert (rows[100]["gift_message"], rows[101]["qty"], rows[102]["qty"], rows[102]["product"]) == (
+        hostile, 9, 8, "X")
+
+
+def test_a_failing_write_batch_changes_nothing(shop: Shop) -> None:
+    with shop.systems() as systems:
+        conn = systems.get("shop")
+        with pytest.raises(SystemFailure), conn.session(write=True) as s:
+            s.write([Write("customer", "update", [1], {"name": "half"}),
+                     Write("customer", "delete", [2])])  # orders, invoice and login still point at John
+        with conn.session() as s:
+            assert {r["name"] for r in s.fetch_keys("customer", [1, 2])} == {"Jane Jensen", "John Jensen"}
