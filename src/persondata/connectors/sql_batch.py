@@ -35,27 +35,23 @@ if TYPE_CHECKING:
     from persondata.connectors.sql import SqlConnector
     from persondata.connectors.sql_session import SqlSession
 
-# A statement's condition: ("in", ((column, folded, single), ...)) for literal values, or
-# ("via", column, source_table, source_column, condition) for a subquery. `single`: one value,
-# compared with `=` on PostgreSQL (no array to build and send).
+# A statement's condition: ("in", ((column, folded), ...)) for literal values, or
+# ("via", column, source_table, source_column, condition) for a subquery.
 Cond = tuple[Any, ...]
 
 
-def _conditions(session: SqlSession, lk: Lookup) -> Iterator[tuple[Cond, list[Any]]]:
-    """Each statement of a lookup: its condition and its values (one per literal column)."""
+def _conditions(session: SqlSession, lk: Lookup) -> Iterator[tuple[Cond, list[list[Any]]]]:
+    """Each statement of a lookup: its condition and its values (one list per literal column)."""
     table = lk.table
     emails = session.connector.email_columns(table)
     folded = session.connector.folded(table)
-    pg = session.connector.dialect == "postgresql"
     pairs = list(dict.fromkeys((c, v.lower() if c in emails and isinstance(v, str) else v)
                                for c, vals in lk.match.items() for v in session.coerced(table, c, vals)))
     for chunk in chunks(pairs, CHUNK):
         by_col: dict[str, list[Any]] = {}
         for c, v in chunk:
             by_col.setdefault(c, []).append(v)
-        shape = tuple((c, c in folded, pg and len(vs) == 1) for c, vs in by_col.items())
-        yield ("in", shape), [vs[0] if single else vs for (_, _, single), vs in zip(shape, by_col.values(),
-                                                                                    strict=True)]
+        yield ("in", tuple((c, c in folded) for c in by_col)), list(by_col.values())
     for via in lk.via:
         for cond, values in _conditions(session, via.source):
             yield ("via", via.column, via.source.table, via.source_column, cond), values
@@ -64,13 +60,11 @@ def _conditions(session: SqlSession, lk: Lookup) -> Iterator[tuple[Cond, list[An
 def _where(connector: SqlConnector, table: str, cond: Cond, names: Iterator[int]) -> sa.ColumnElement[bool]:
     if cond[0] == "in":
         parts = []
-        for column, folded, single in cond[1]:
+        for column, folded in cond[1]:
             col = connector.column(table, column)
             expr = sa.func.lower(col) if folded else col
             name = f"p{next(names)}"
-            if single:
-                parts.append(expr == sa.bindparam(name, type_=col.type))
-            elif connector.dialect == "postgresql" and not isinstance(col.type, sa.types.NullType):
+            if connector.dialect == "postgresql" and not isinstance(col.type, sa.types.NullType):
                 parts.append(expr == sa.any_(sa.bindparam(name, type_=postgresql.ARRAY(col.type))))
             else:
                 parts.append(expr.in_(sa.bindparam(name, expanding=True)))
@@ -166,41 +160,45 @@ def write(session: SqlSession, writes: Sequence[Write]) -> list[int]:
 
 def _write_statements(session: SqlSession, w: Write) -> Iterator[tuple[str, dict[str, Any]]]:
     connector = session.connector
-    if w.kind == "update_rows":  # one statement per row, the same text for rows setting the same columns
+    t = connector.table(w.table)
+    pk = connector.column(w.table, connector.primary_key(w.table))
+    if w.kind == "update_rows":
+        groups: dict[tuple[str, ...], list[tuple[Any, Any]]] = {}
         for key, vals in w.changes:
-            cols = tuple(sorted(vals))
-            if cols:
-                yield (_by_key(connector, w.table, "update", cols, True),
-                       {"k": key, **{f"v{i}": vals[c] for i, c in enumerate(cols)}})
+            if vals:
+                groups.setdefault(tuple(sorted(vals)), []).append((key, vals))
+        for cols, items in groups.items():
+            sql = _text(connector, ("rows", w.table, cols), lambda cols=cols: sa.update(t).where(
+                pk == sa.bindparam("k", type_=pk.type)).values(_binds(connector, w.table, cols)))
+            for key, vals in items:
+                yield sql, {"k": key, **{f"v{i}": vals[c] for i, c in enumerate(cols)}}
+        return
+    keys = session.coerced(w.table, pk.name, w.keys)
+    keys_param = sa.bindparam("keys", type_=postgresql.ARRAY(pk.type))
+    if w.kind == "delete":
+        sql = _text(connector, ("delete", w.table), lambda: sa.delete(t).where(pk == sa.any_(keys_param)))
+        yield from ((sql, {"keys": list(c)}) for c in chunks(keys))
         return
     cols = tuple(sorted(w.values))
-    if w.kind == "update" and not cols:
+    if not cols:
         return
+    sql = _text(connector, ("update", w.table, cols), lambda: sa.update(t).where(
+        pk == sa.any_(keys_param)).values(_binds(connector, w.table, cols)))
     values = {f"v{i}": w.values[c] for i, c in enumerate(cols)}
-    for chunk in chunks(session.coerced(w.table, connector.primary_key(w.table), w.keys)):
-        single = len(chunk) == 1
-        yield (_by_key(connector, w.table, w.kind, cols, single),
-               {"k": chunk[0] if single else list(chunk), **values})
-
-
-def _by_key(connector: SqlConnector, table: str, kind: str, cols: tuple[str, ...], single: bool) -> str:
-    """`DELETE ... WHERE pk = :k` / `UPDATE ... SET c = :v0 WHERE pk = ANY(:k)`: SQL text, built once."""
-    key = ("write", table, kind, cols, single)
-    cached = connector.cache.get(key)
-    if cached is None:
-        t = connector.table(table)
-        pk = connector.column(table, connector.primary_key(table))
-        cond = (pk == sa.bindparam("k", type_=pk.type) if single
-                else pk == sa.any_(sa.bindparam("k", type_=postgresql.ARRAY(pk.type))))
-        stmt = (sa.delete(t).where(cond) if kind == "delete"
-                else sa.update(t).where(cond).values(_binds(connector, table, cols)))
-        cached = connector.cache[key] = str(stmt.compile(dialect=connector.engine.dialect))
-    return str(cached)
+    yield from ((sql, {"keys": list(c), **values}) for c in chunks(keys))
 
 
 def _binds(connector: SqlConnector, table: str, cols: tuple[str, ...]) -> dict[str, Any]:
     return {connector.column(table, c).name: sa.bindparam(f"v{i}", type_=connector.column(table, c).type)
             for i, c in enumerate(cols)}
+
+
+def _text(connector: SqlConnector, key: tuple[Any, ...], build: Any) -> str:
+    """A statement's SQL text for PostgreSQL, built once per shape."""
+    cached = connector.cache.get(key)
+    if cached is None:
+        cached = connector.cache[key] = str(build().compile(dialect=connector.engine.dialect))
+    return str(cached)
 
 
 def rows_of(session: SqlSession, stmt: sa.Executable, params: dict[str, Any]) -> list[Row]:
