@@ -3,7 +3,10 @@
 1. Every table with identity columns is queried for the identities given (one query per
    table per 1,000 values, `col_a IN (...) OR col_b IN (...)`), then, in the same pass,
    tables that belong to the found rows (parents before children, so customer -> orders ->
-   order_items is one pass). Systems are searched in parallel.
+   order_items is one pass). Systems are searched in parallel. Where a connector sends
+   lookups together (PostgreSQL's pipeline), a pass is one round trip: children are looked
+   up through their parents' lookups by subquery, and so are the rows the subject's rows
+   refer to; elsewhere each table is queried after its parents, with their keys.
 2. Identity expansion: every identity value in the rows found (the customer row found by
    e-mail also carries the phone number) is normalised and added; the next pass searches
    every table again for the new values only. This repeats until no new identity appears
