@@ -12,17 +12,21 @@
     .venv/bin/python bench/dsr.py --keep             # keep the database for the next run
     .venv/bin/python bench/dsr.py --reuse            # measure on a kept database
     .venv/bin/python bench/dsr.py --customers 100000 # a smaller scale
+    .venv/bin/python bench/dsr.py --reuse --cold     # every measured call reads from the disk
 
 Times are medians of interleaved runs after warm-up; each run looks up a subject of its own
 (random, so its pages are not in PostgreSQL's buffers from an earlier run) and the sides take
 turns going first. Every table and index is first read into the OS page cache (pg_prewarm), so
-no run waits for the disk.
+no run waits for the disk; with --cold the company database's files are dropped from the OS
+cache before every measured call instead, so each side reads the subject's pages from disk.
 """
 
 from __future__ import annotations
 
 import argparse
+import glob
 import hmac
+import os
 import statistics
 import tempfile
 import time
@@ -213,7 +217,27 @@ def timed(fn: Callable[[], object]) -> float:
     return time.perf_counter() - started
 
 
-def at_scale(url: str, dsn: str, runs: int, workdir: Path, customers: int) -> dict[str, float]:
+def evictor(conn: psycopg.Connection[Any]) -> Callable[[], None]:
+    """A function that drops the company database's files from the OS page cache (posix_fadvise
+    DONTNEED on every table and index file; needs read access to PostgreSQL's data directory)."""
+    datadir = conn.execute("SHOW data_directory").fetchone()[0]  # type: ignore[index]
+    rels = conn.execute("SELECT pg_relation_filepath(c.oid) FROM pg_class c JOIN pg_namespace n"
+                        " ON n.oid = c.relnamespace WHERE n.nspname = 'public' AND c.relkind IN ('r', 'i')")
+    files = [f for (rel,) in rels for f in glob.glob(os.path.join(datadir, rel) + "*")]
+    try:
+        fds = [os.open(f, os.O_RDONLY) for f in files]
+    except PermissionError as exc:
+        raise SystemExit(f"--cold needs read access to {datadir} ({exc}); run as root or postgres") from exc
+
+    def evict() -> None:
+        for fd in fds:
+            os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+
+    return evict
+
+
+def at_scale(url: str, dsn: str, runs: int, workdir: Path, customers: int,
+             cold: bool = False) -> dict[str, float]:
     """Access and erasure: ours (with and without identity expansion) vs hand-written, interleaved."""
     policy = Policy.model_validate(yaml.safe_load(POLICY))
     hasher = Hasher(KEY)
@@ -235,6 +259,7 @@ def at_scale(url: str, dsn: str, runs: int, workdir: Path, customers: int) -> di
         assert r.complete and r.totals["deleted"] == 2, r.totals
 
     with psycopg.connect(dsn) as conn:
+        evict = evictor(conn) if cold else (lambda: None)
         for i in range(5):  # warm-up
             ours_access(f"c{2 * i + 1}@example.dk")
             hand_access(conn, f"c{2 * i + 1}@example.dk")
@@ -254,6 +279,7 @@ def at_scale(url: str, dsn: str, runs: int, workdir: Path, customers: int) -> di
                 turn = order[i % 3:] + order[: i % 3]
                 for side, fn in turn:
                     email = f"c{2 * next(pool) + 1}@example.dk"
+                    evict()
                     out.setdefault(f"{side}_{op}", []).append(timed(lambda f=fn, e=email: f(e)))  # type: ignore[misc]
     systems.close()
     state.dispose()
@@ -316,6 +342,9 @@ def main() -> None:
                         help="use the kept database (erasure picks other random subjects)")
     parser.add_argument("--skip-scale", action="store_true")
     parser.add_argument("--skip-small", action="store_true")
+    parser.add_argument("--cold", action="store_true",
+                        help="drop the company database's files from the OS cache before every measured call "
+                             "(needs read access to PostgreSQL's data directory)")
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="pd-bench-dsr-"))
     url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{DB_NAME}"
@@ -333,8 +362,8 @@ def main() -> None:
         with psycopg.connect(dsn, autocommit=True) as conn:  # a database kept by an older version
             conn.execute("CREATE INDEX IF NOT EXISTS ix_customer_email_lower ON customer (lower(email))")
             prewarm(conn)
-        scale = at_scale(url, dsn, args.runs, workdir, args.customers)
-        print(f"at scale (median of {args.runs}):")
+        scale = at_scale(url, dsn, args.runs, workdir, args.customers, args.cold)
+        print(f"at scale (median of {args.runs}, {'from disk' if args.cold else 'from the OS cache'}):")
         for op in ("access", "erase"):
             ours, flat, hand = scale[f"ours_{op}"], scale[f"ours_noexpand_{op}"], scale[f"hand_{op}"]
             print(f"  {op:7s} ours {ours:7.2f} ms ({ours / hand:4.2f}x)   ours without identity expansion "
