@@ -18,6 +18,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -27,19 +28,23 @@ LIMIT = 64
 
 @dataclass
 class SharedEngine:
-    """One database's engine and its reflected tables (table name -> Table), shared by connectors."""
+    """One database's engine, its reflected tables (table name -> Table) and the statements built
+    on them (by shape, see `persondata.connectors.sql_batch`), shared by connectors."""
 
     engine: Engine
     metadata: sa.MetaData = field(default_factory=sa.MetaData)
     tables: dict[str, sa.Table] = field(default_factory=dict)
+    statements: dict[Any, Any] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def forget(self, name: str) -> None:
-        """Drop a reflected table so that the next use reflects it again."""
+        """Drop a reflected table so that the next use reflects it again (and every built statement:
+        a statement may reach the table through a subquery)."""
         with self.lock:
             table = self.tables.pop(name, None)
             if table is not None:
                 self.metadata.remove(table)
+            self.statements.clear()
 
 
 class EngineCache:

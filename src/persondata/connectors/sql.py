@@ -120,9 +120,8 @@ class SqlConnector:
                                   else SharedEngine(create_system_engine(url)))
         self.engine = self._db.engine
         self._columns: dict[str, dict[str, ColumnInfo]] = {}
-        self._statements: dict[tuple[str, tuple[str, ...], tuple[str, ...] | None], sa.Select[Any]] = {}
         self._pks: dict[str, str] = {}
-        self.cache: dict[Any, Any] = {}  # built statements by shape (persondata.connectors.sql_batch)
+        self.cache = self._db.statements  # built statements by shape (persondata.connectors.sql_batch)
         self._folded: dict[str, frozenset[str]] = {}
         self._lock = threading.Lock()
 
@@ -188,9 +187,6 @@ class SqlConnector:
             self._columns.pop(table, None)
             self._folded.pop(table, None)
             self._pks.pop(table, None)
-            for key in [k for k in self._statements if k[0] == table]:
-                del self._statements[key]
-            self.cache.clear()
 
     def columns(self, table: str) -> dict[str, ColumnInfo]:
         """The columns of a table with their Python type, nullability and length."""
@@ -238,16 +234,15 @@ class SqlConnector:
     def match_statement(self, table: str, match: tuple[str, ...],
                         columns: tuple[str, ...] | None) -> sa.Select[Any]:
         """`SELECT ... WHERE a IN (:m0) OR lower(b) IN (:m1)` (expanding parameters), built once, cached."""
-        key = (table, match, columns)
-        stmt = self._statements.get(key)
+        folded = self.folded(table)
+        key = ("match", table, match, columns, tuple(c in folded for c in match))
+        stmt = self.cache.get(key)
         if stmt is None:
             t = self.table(table)
             cols = [t] if columns is None else [self.column(table, c) for c in columns]
-            folded = self.folded(table)
             conds = [(sa.func.lower(self.column(table, c)) if c in folded else self.column(table, c))
                      .in_(sa.bindparam(f"m{i}", expanding=True)) for i, c in enumerate(match)]
-            stmt = sa.select(*cols).where(sa.or_(*conds))
-            self._statements[key] = stmt
+            stmt = self.cache[key] = sa.select(*cols).where(sa.or_(*conds))
         return stmt
 
     def primary_key(self, table: str) -> str:

@@ -168,7 +168,7 @@ def _write_statements(session: SqlSession, w: Write) -> Iterator[tuple[str, dict
             if vals:
                 groups.setdefault(tuple(sorted(vals)), []).append((key, vals))
         for cols, items in groups.items():
-            sql = _text(connector, ("rows", w.table, cols), lambda cols=cols: sa.update(t).where(
+            sql = _text(connector, ("rows", w.table, pk.name, cols), lambda cols=cols: sa.update(t).where(
                 pk == sa.bindparam("k", type_=pk.type)).values(_binds(connector, w.table, cols)))
             for key, vals in items:
                 yield sql, {"k": key, **{f"v{i}": vals[c] for i, c in enumerate(cols)}}
@@ -176,13 +176,14 @@ def _write_statements(session: SqlSession, w: Write) -> Iterator[tuple[str, dict
     keys = session.coerced(w.table, pk.name, w.keys)
     keys_param = sa.bindparam("keys", type_=postgresql.ARRAY(pk.type))
     if w.kind == "delete":
-        sql = _text(connector, ("delete", w.table), lambda: sa.delete(t).where(pk == sa.any_(keys_param)))
+        sql = _text(connector, ("delete", w.table, pk.name),
+                    lambda: sa.delete(t).where(pk == sa.any_(keys_param)))
         yield from ((sql, {"keys": list(c)}) for c in chunks(keys))
         return
     cols = tuple(sorted(w.values))
     if not cols:
         return
-    sql = _text(connector, ("update", w.table, cols), lambda: sa.update(t).where(
+    sql = _text(connector, ("update", w.table, pk.name, cols), lambda: sa.update(t).where(
         pk == sa.any_(keys_param)).values(_binds(connector, w.table, cols)))
     values = {f"v{i}": w.values[c] for i, c in enumerate(cols)}
     yield from ((sql, {"keys": list(c), **values}) for c in chunks(keys))
