@@ -48,6 +48,12 @@ class ConflictError(InputError):
     http_status = 409
 
 
+class RateLimited(InputError):
+    """Too many tries in a while (codes sent, guesses made); it names when to try again."""
+
+    http_status = 429
+
+
 class NotFoundError(PersondataError):
     """A named object does not exist."""
 

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from persondata.audit.models import AuditEntry
 from persondata.db.engine import Database
-from persondata.errors import ConflictError, InputError, NotFoundError
+from persondata.errors import ConflictError, InputError, NotFoundError, RateLimited
 from persondata.mail.models import OutboxMessage
 from persondata.policy.model import Policy
 from persondata.requests import repository
@@ -291,3 +291,20 @@ def test_receipt_promises_a_code_only_when_one_is_sent(state_db: Database, make_
         assert (with_code, "code") in mails
         assert mails[(without, "receipt")].context["needs_code"] is False
         assert (without, "code") not in mails
+
+
+def test_at_most_five_codes_a_day(state_db: Database, make_ctx) -> None:
+    rid = _open(state_db, make_ctx)
+    for i in range(5):
+        with state_db.transaction() as s:
+            send_code(s, make_ctx(T0 + timedelta(hours=i)), rid)
+    with state_db.transaction() as s, pytest.raises(RateLimited, match=r"5 codes were sent in the last 24 "
+                                                                         r"hours; the next can be sent after "
+                                                                         r"2027-03-01 12:00 UTC"):
+        send_code(s, make_ctx(T0 + timedelta(hours=23)), rid)
+    assert RateLimited.http_status == 429
+    with state_db.transaction() as s:  # the refused send wrote nothing and left the last code valid
+        assert len(s.scalars(select(OutboxMessage).where(OutboxMessage.kind == "code")).all()) == 5
+        assert repository.active_code(s, rid) is not None
+    with state_db.transaction() as s:  # once the first code is 24 hours old, one more can go
+        send_code(s, make_ctx(T0 + timedelta(hours=24, minutes=1)), rid)

@@ -63,6 +63,14 @@ def latest_code(session: Session, request_id: int) -> VerificationCode | None:
     return session.scalars(q).first()
 
 
+def codes_sent_since(session: Session, request_id: int, since: datetime) -> list[datetime]:
+    """When each code of a request was sent, for codes sent after `since` (oldest first)."""
+    q = (select(VerificationCode.created_at)
+         .where(VerificationCode.request_id == request_id, VerificationCode.created_at > since)
+         .order_by(VerificationCode.created_at))
+    return list(session.scalars(q))
+
+
 def invalidate_codes(session: Session, request_id: int, now: datetime) -> int:
     """Invalidate every open code of a request; returns how many."""
     result = session.execute(

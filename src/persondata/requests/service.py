@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from persondata.audit import service as audit
-from persondata.errors import ConflictError, InputError, NotFoundError
+from persondata.errors import ConflictError, InputError, NotFoundError, RateLimited
 from persondata.identity import BUILTIN_KINDS, Hasher, Identity, make_identity, parse_identity
 from persondata.policy.model import Policy
 from persondata.requests import repository
@@ -29,7 +29,9 @@ from persondata.requests.models import RequestEvent, SubjectRequest, Verificatio
 from persondata.requests.schemas import TERMINAL, TRANSITIONS, Channel, RequestType, State, parse_choice
 from persondata.requests.verification import (
     CODE_TTL,
+    CODES_WINDOW,
     MAX_ATTEMPTS,
+    MAX_CODES,
     VerifyOutcome,
     code_matches,
     hash_code,
@@ -212,6 +214,12 @@ def send_code(session: Session, ctx: Ctx, request_id: int) -> str:
     if req.verification == "manual":
         raise ConflictError(f"the policy requires a manual identity check for {req.type} requests; "
                             "record it with: persondata requests verify ID --manual --note ...")
+    sent = repository.codes_sent_since(session, req.id, ctx.now - CODES_WINDOW)
+    if len(sent) >= MAX_CODES:
+        again = sent[-MAX_CODES] + CODES_WINDOW
+        raise RateLimited(f"request {req.id}: {len(sent)} codes were sent in the last 24 hours; the next can "
+                          f"be sent after {again:%Y-%m-%d %H:%M} UTC, or verify the identity manually "
+                          f"(persondata requests verify {req.id} --manual --note ...)")
     dropped = repository.invalidate_codes(session, req.id, ctx.now)
     code = new_code()
     row = VerificationCode(request_id=req.id, code_hash=hash_code(code, req.id), sent_to=req.contact_email,

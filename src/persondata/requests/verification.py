@@ -1,9 +1,11 @@
 """E-mail one-time codes: 6 digits from `secrets`, stored as Argon2id hashes, compared in constant time.
 
 A code is valid for 15 minutes and for at most 5 attempts; sending a new code invalidates the
-old one. The hash binds the code to its request (the request id is part of the hashed secret),
-so a code cannot be replayed against another request. The raw Argon2id digest is compared
-with `hmac.compare_digest`, so the comparison takes the same time wherever the digests differ.
+old one. At most 5 codes are sent for a request in any 24 hours, so nobody gets more than 25
+guesses a day at a one-in-a-million code (nor fills the subject's inbox). The hash binds the
+code to its request (the request id is part of the hashed secret), so a code cannot be
+replayed against another request. The raw Argon2id digest is compared with
+`hmac.compare_digest`, so the comparison takes the same time wherever the digests differ.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from argon2.low_level import Type, hash_secret_raw
 CODE_DIGITS = 6
 CODE_TTL = timedelta(minutes=15)
 MAX_ATTEMPTS = 5
+MAX_CODES = 5  # sent for one request ...
+CODES_WINDOW = timedelta(hours=24)  # ... in any such period
 # OWASP's minimum Argon2id configuration (19 MiB, 2 iterations): a 6-digit code is short-lived
 # and attempt-limited; the hash keeps it out of reach of anyone who reads the database later.
 _TIME_COST, _MEMORY_KIB, _PARALLELISM, _HASH_LEN = 2, 19 * 1024, 1, 32
