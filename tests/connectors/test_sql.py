@@ -207,3 +207,13 @@ def test_a_failing_write_batch_changes_nothing(shop: Shop) -> None:
                      Write("customer", "delete", [2])])  # orders, invoice and login still point at John
         with conn.session() as s:
             assert {r["name"] for r in s.fetch_keys("customer", [1, 2])} == {"Jane Jensen", "John Jensen"}
+
+
+def test_lookups_and_writes_name_a_missing_column(shop: Shop) -> None:
+    with shop.systems() as systems:
+        conn = systems.get("shop")
+        missing = "customer has no column 'nope'"
+        with conn.session() as s, pytest.raises(DataMapError, match=missing):
+            s.lookup([Lookup("customer", {"nope": ["x"]})])
+        with conn.session(write=True) as s, pytest.raises(DataMapError, match=missing):
+            s.write([Write("customer", "update", [1], {"nope": "x"})])

@@ -141,7 +141,7 @@ def write(session: SqlSession, writes: Sequence[Write]) -> list[int]:
     """Apply changes in order; the rows each changed (see the module docstring)."""
     connector = session.connector
     plain = connector.dialect == "postgresql" and all(
-        all(connector.columns(w.table)[c].python_type in _PLAIN
+        all(getattr(connector.columns(w.table).get(c), "python_type", None) in _PLAIN
             for c in {*w.values, *(c for _, ch in w.changes for c in ch)}) for w in writes)
     if not plain:
         return [session.apply(w) for w in writes]

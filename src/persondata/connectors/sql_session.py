@@ -113,8 +113,12 @@ class SqlSession:
         return self.connector.column(table, self.connector.primary_key(table))
 
     def coerced(self, table: str, column: str, values: Collection[Any]) -> list[Any]:
-        """Values in a column's Python type, without None, in a stable order."""
-        info = self.connector.columns(table)[column]
+        """Values in a column's Python type, without None, in a stable order (DataMapError when the
+        table has no such column)."""
+        info = self.connector.columns(table).get(column)
+        if info is None:
+            self.connector.column(table, column)  # reflects again; names the column if it is missing
+            info = self.connector.columns(table)[column]
         out = {_coerce(info, v) for v in values}
         out.discard(None)
         return sorted(out, key=repr)
