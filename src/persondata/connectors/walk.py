@@ -190,8 +190,9 @@ def _plan_references(state: _State, planned: dict[TableRef, _Planned]) -> dict[T
         for parent, edges in out.items()}
 
 
-def _pass(state: _State, system: str, session: ConnectorSession, pk: dict[TableRef, str]) -> int:
-    """One pass over a system, parents before children; returns the number of queries made.
+def _pass(state: _State, system: str, session: ConnectorSession,
+          pk: dict[TableRef, str]) -> tuple[int, int]:
+    """One pass over a system, parents before children; returns the queries and round trips made.
 
     A session that sends lookups together gets every table's lookup at once (children through
     their parents' lookups by subquery); else each table is looked up in turn, after its parents."""
@@ -208,8 +209,7 @@ def _pass(state: _State, system: str, session: ConnectorSession, pk: dict[TableR
     if batched and planned:
         items = list(planned.items()) + list(_plan_references(state, planned).items())
         queries += _absorb(state, pk, items, session.lookup([p.lookup for _, p in items]))
-    state.round_trips += 1 if batched and planned else queries
-    return queries
+    return queries, (1 if batched and planned else queries)
 
 
 def _absorb(state: _State, pk: dict[TableRef, str], items: list[tuple[TableRef, _Planned]],
@@ -320,13 +320,15 @@ def discover(
             for s in active:  # systems sharing a connection are searched one after the other
                 groups.setdefault(shared_by(s) if shared_by is not None else s, []).append(s)
 
-            def run(names: list[str]) -> int:
-                return sum(_pass(state, s, sessions[s], pks) for s in names)
+            def run(names: list[str]) -> list[tuple[int, int]]:
+                return [_pass(state, s, sessions[s], pks) for s in names]
 
             if parallel and len(groups) > 1:
-                state.queries += sum(in_parallel(run, list(groups.values())))
+                done = [c for cs in in_parallel(run, list(groups.values())) for c in cs]
             else:
-                state.queries += sum(run(names) for names in groups.values())
+                done = [c for names in groups.values() for c in run(names)]
+            state.queries += sum(q for q, _ in done)
+            state.round_trips += sum(t for _, t in done)
             if expand:
                 for kind, values in _gather(dm, state.found, country, normalised).items():
                     if kind in kinds:
