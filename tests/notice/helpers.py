@@ -62,8 +62,8 @@ def assert_complete_notice(policy: Policy, lang: str, fmt: str, out: str) -> Non
             if shown(text, fmt) not in out:
                 missing.append(text)
     for r in policy.recipients.values():
-        if shown(r.name, fmt) not in out:
-            missing.append(r.name)
+        if shown(r.name_in(lang), fmt) not in out:
+            missing.append(r.name_in(lang))
     for key in RIGHTS:
         if shown(t(lang, f"rights.{key}.title"), fmt) not in out:
             missing.append(key)

@@ -32,6 +32,18 @@ def test_notice_in_each_language_and_format(name: str) -> None:
 
 
 @pytest.mark.parametrize("name", PRESENT)
+def test_recipients_are_named_in_the_notice_language(name: str) -> None:
+    policy = _policy(name)
+    local = policy.controller.languages[0]
+    generic = [r for r in policy.recipients.values() if isinstance(r.name, dict)]
+    assert generic, "every example has kinds of recipients (public authorities...) named per language"
+    english = render_notice(policy, "en", "md")
+    for r in generic:
+        assert r.name_in("en") in english and r.name_in(local) not in english
+        assert r.name_in(local) in render_notice(policy, local, "md")
+
+
+@pytest.mark.parametrize("name", PRESENT)
 def test_record_of_processing_in_all_formats(name: str) -> None:
     policy = _policy(name)
     check_csv(policy)

@@ -62,7 +62,7 @@ def recipients_of(policy: Policy, purposes: Iterable[str], lang: str = "en") -> 
     for key, r in policy.recipients.items():
         if key not in wanted:
             continue
-        out.append(RecipientOut(key=key, name=r.name, role=r.role.value, country=r.country,
+        out.append(RecipientOut(key=key, name=r.name_in(lang), role=r.role.value, country=r.country,
                                 third_country=not in_eea(r.country),
                                 transfer=r.transfer.value if r.transfer else None,
                                 transfer_text=transfer_words(r, lang)))

@@ -70,7 +70,7 @@ def transfer_words(recipient: Recipient, lang: str) -> str:
 def recipient_line(recipient: Recipient, lang: str) -> str:
     """'Name (role, country)' for lists and the record of processing."""
     role = role_words(recipient.role, lang)
-    return f"{recipient.name} ({role}, {country_name(recipient.country, lang)})"
+    return f"{recipient.name_in(lang)} ({role}, {country_name(recipient.country, lang)})"
 
 
 def anchor_words(policy: Policy | None, anchor: str, lang: str) -> str | None:

@@ -174,7 +174,7 @@ class Purpose(Strict):
 class Recipient(Strict):
     """Someone data is disclosed to."""
 
-    name: str
+    name: LocalText  # a company's name, or per language for a kind of recipient ("public authorities")
     role: Role
     country: str = Field(pattern=r"^[A-Z]{2}$")
     transfer: Transfer | None = None
@@ -182,6 +182,10 @@ class Recipient(Strict):
     dpa_signed: date | None = None
     description: LocalText | None = None
     contact: str | None = None
+
+    def name_in(self, lang: str) -> str:
+        """The recipient's name in a language."""
+        return text_in(self.name, lang)
 
 
 class CookieItem(Strict):

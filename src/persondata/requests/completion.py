@@ -55,7 +55,8 @@ def finish(session: Session, ctx: Ctx, request_id: int, run_id: int) -> SubjectR
     req = load(session, request_id, for_update=True)
     summary = summarise(ctx, req, done_steps(session, req.id))
     keys = create_tasks(session, ctx, req, summary.get("notify", []))
-    summary["recipients"] = [ctx.policy.recipients[k].name if k in ctx.policy.recipients else k for k in keys]
+    known = ctx.policy.recipients
+    summary["recipients"] = [known[k].name_in(req.language) if k in known else k for k in keys]
     req.result = summary
     export = summary.get("export") or {}
     attachment = Path(export["path"]) if export.get("attached") else None

@@ -27,8 +27,9 @@ def create_tasks(session: Session, ctx: Ctx, req: SubjectRequest, recipients: It
         if key in existing:
             continue
         spec = ctx.policy.recipients.get(key)
+        name = spec.name_in(ctx.policy.controller.languages[0]) if spec else key  # for the DPO
         session.add(NotificationTask(
-            request_id=req.id, recipient=key, name=spec.name if spec else key,
+            request_id=req.id, recipient=key, name=name,
             role=spec.role.value if spec else None, country=spec.country if spec else None,
             created_at=ctx.now,
         ))

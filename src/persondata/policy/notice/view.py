@@ -235,7 +235,7 @@ def _purposes(policy: Policy, lang: str) -> list[PurposeView]:
             details=details,
             subjects=[d.subject_name(policy, s, lang) for s in p.subjects],
             categories=[_cat(policy, c, lang) for c in p.categories],
-            recipients=[policy.recipients[r].name for r in p.recipients if r in policy.recipients],
+            recipients=[policy.recipients[r].name_in(lang) for r in p.recipients if r in policy.recipients],
             retention=d.retention_words(p, lang, policy),
         ))
     return views
@@ -248,7 +248,7 @@ def _recipients(policy: Policy, lang: str) -> list[RecipientView]:
         used += [f"{t(lang, 'sections.cookies')}: {text_in(c.name, lang)}"
                  for c in policy.cookies.values() if key in c.vendors]
         views.append(RecipientView(
-            name=r.name,
+            name=r.name_in(lang),
             role=d.role_words(r.role, lang),
             role_note=d.role_note(r.role, lang),
             country=country_name(r.country, lang),
@@ -269,8 +269,8 @@ def _cookie_duration(text: str, lang: str) -> str:
 def _cookies(policy: Policy, lang: str) -> list[CookieView]:
     views = []
     for c in policy.cookies.values():
-        vendors = [f"{policy.recipients[v].name} ({country_name(policy.recipients[v].country, lang)})"
-                   for v in c.vendors if v in policy.recipients]
+        vendors = [f"{r.name_in(lang)} ({country_name(r.country, lang)})"
+                   for r in (policy.recipients[v] for v in c.vendors if v in policy.recipients)]
         views.append(CookieView(
             name=text_in(c.name, lang),
             description=text_in(c.description, lang),

@@ -165,8 +165,8 @@ def _entities(policy: Policy, base: str, langs: list[str]) -> list[dict[str, Any
                       "rdfs:label": [{"@value": d.category_name(policy, key, lang), "@language": lang}
                                      for lang in langs]})
     for key, r in policy.recipients.items():
-        nodes.append({"@id": f"{base}recipient/{key}", "@type": ROLE_TYPES[r.role], "rdfs:label": r.name,
-                      "dpv:hasCountry": {"@id": f"loc:{r.country}"}})
+        nodes.append({"@id": f"{base}recipient/{key}", "@type": ROLE_TYPES[r.role],
+                      "rdfs:label": _label(r.name, langs), "dpv:hasCountry": {"@id": f"loc:{r.country}"}})
     for i, m in enumerate(policy.security_measures, start=1):
         nodes.append({"@id": f"{base}measure/{i}", "@type": "dpv:TechnicalOrganisationalMeasure",
                       "rdfs:label": _label(m, langs)})

@@ -83,7 +83,7 @@ def _transfers(policy: Policy, keys: list[str], lang: str) -> Cell:
     for key in keys:
         r = policy.recipients.get(key)
         if r is not None and not d.in_eea(r.country):
-            out.append(f"{r.name} ({country_name(r.country, lang)}): {d.transfer_words(r, lang)}")
+            out.append(f"{r.name_in(lang)} ({country_name(r.country, lang)}): {d.transfer_words(r, lang)}")
     return out or [t(lang, "ropa.no_transfers")]
 
 
@@ -92,7 +92,7 @@ def controller_record(policy: Policy, lang: str) -> Record:
     rows = []
     for key, p in policy.purposes.items():
         recipients = [policy.recipients[r] for r in p.recipients if r in policy.recipients]
-        joint = [f"{r.name} ({country_name(r.country, lang)})" for r in recipients
+        joint = [f"{r.name_in(lang)} ({country_name(r.country, lang)})" for r in recipients
                  if r.role is Role.joint_controller]
         cells: dict[str, Cell] = {
             "id": [key],
