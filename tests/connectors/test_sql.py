@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -19,8 +20,24 @@ from persondata.testing.webshop import Shop
 
 @contextmanager
 def counting(connector: SqlConnector) -> Iterator[list[str]]:
-    """Collect the SQL statements a connector sends."""
+    """Collect the SQL statements a connector sends (on PostgreSQL at psycopg's cursor: lookups
+    and batched writes go to it directly)."""
     statements: list[str] = []
+    if connector.dialect == "postgresql":
+        import psycopg
+
+        original = psycopg.Cursor.execute
+
+        def execute(self: psycopg.Cursor[Any], query: Any, *args: Any, **kwargs: Any) -> Any:
+            statements.append(str(query))
+            return original(self, query, *args, **kwargs)
+
+        psycopg.Cursor.execute = execute  # type: ignore[method-assign]
+        try:
+            yield statements
+        finally:
+            psycopg.Cursor.execute = original  # type: ignore[method-assign]
+        return
 
     def listener(conn: object, cursor: object, statement: str, *args: object) -> None:
         statements.append(statement)

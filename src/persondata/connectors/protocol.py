@@ -76,6 +76,7 @@ class Lookup:
     table: str
     match: Mapping[str, Collection[Any]] = field(default_factory=dict)
     via: tuple[Via, ...] = ()
+    columns: tuple[str, ...] | None = None  # the columns to read (all when None)
 
     def statements(self) -> int:
         """How many queries the lookup takes: one per chunk of literal values, one per via path."""

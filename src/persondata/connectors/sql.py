@@ -231,20 +231,6 @@ class SqlConnector:
             known = self._folded[table] = emails
         return known
 
-    def match_statement(self, table: str, match: tuple[str, ...],
-                        columns: tuple[str, ...] | None) -> sa.Select[Any]:
-        """`SELECT ... WHERE a IN (:m0) OR lower(b) IN (:m1)` (expanding parameters), built once, cached."""
-        folded = self.folded(table)
-        key = ("match", table, match, columns, tuple(c in folded for c in match))
-        stmt = self.cache.get(key)
-        if stmt is None:
-            t = self.table(table)
-            cols = [t] if columns is None else [self.column(table, c) for c in columns]
-            conds = [(sa.func.lower(self.column(table, c)) if c in folded else self.column(table, c))
-                     .in_(sa.bindparam(f"m{i}", expanding=True)) for i, c in enumerate(match)]
-            stmt = self.cache[key] = sa.select(*cols).where(sa.or_(*conds))
-        return stmt
-
     def primary_key(self, table: str) -> str:
         """The data map's primary key of a table (else the reflected one)."""
         known = self._pks.get(table)

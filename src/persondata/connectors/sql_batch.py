@@ -75,13 +75,15 @@ def _where(connector: SqlConnector, table: str, cond: Cond, names: Iterator[int]
     return connector.column(table, column).in_(inner)
 
 
-def _statement(connector: SqlConnector, table: str, cond: Cond) -> tuple[sa.Select[Any], str | None]:
+def _statement(connector: SqlConnector, table: str, cond: Cond,
+               columns: tuple[str, ...] | None) -> tuple[sa.Select[Any], str | None]:
     """The SELECT for one condition, cached per shape (with its SQL text on PostgreSQL)."""
-    key = ("lookup", table, cond)
+    key = ("lookup", table, cond, columns)
     cached = connector.cache.get(key)
     if cached is None:
         names = iter(range(1_000_000))
-        stmt = sa.select(connector.table(table)).where(_where(connector, table, cond, names))
+        what = [connector.table(table)] if columns is None else [connector.column(table, c) for c in columns]
+        stmt = sa.select(*what).where(_where(connector, table, cond, names))
         pg = connector.dialect == "postgresql"
         text = str(stmt.compile(dialect=connector.engine.dialect)) if pg else None
         cached = connector.cache[key] = (stmt, text)
@@ -94,7 +96,7 @@ def lookup(session: SqlSession, lookups: Sequence[Lookup]) -> list[list[Row]]:
     work: list[tuple[int, sa.Select[Any], str | None, dict[str, Any]]] = []
     for i, lk in enumerate(lookups):
         for cond, values in _conditions(session, lk):
-            stmt, text = _statement(connector, lk.table, cond)
+            stmt, text = _statement(connector, lk.table, cond, lk.columns)
             work.append((i, stmt, text, {f"p{n}": v for n, v in enumerate(values)}))
     if connector.dialect == "postgresql":
         results = _pipelined(session, [(text or "", params) for _, _, text, params in work])

@@ -141,27 +141,7 @@ class SqlSession:
         """Rows where any column of `match` has one of its values; one query per chunk of 1,000.
 
         E-mail identity columns match whatever the case of the stored or given address."""
-        emails = self.connector.email_columns(table)
-        pairs = list(dict.fromkeys((c, v.lower() if c in emails and isinstance(v, str) else v)
-                                   for c, vals in match.items() for v in self.coerced(table, c, vals)))
-        if not pairs:
-            return []
-        pk = self.connector.primary_key(table)
-        seen: dict[Any, Row] = {}
-        for chunk in chunks(pairs, CHUNK):
-            by_col: dict[str, list[Any]] = {}
-            for c, v in chunk:
-                by_col.setdefault(c, []).append(v)
-            wanted = None if columns is None else tuple(columns)
-            stmt = self.connector.match_statement(table, tuple(by_col), wanted)
-            params = {f"m{i}": vs for i, vs in enumerate(by_col.values())}
-            try:
-                result = self.conn.execute(stmt, params)
-                for row in result.mappings():
-                    seen.setdefault(row.get(pk, id(row)), dict(row))
-            except DBAPIError as exc:
-                raise SystemFailure(f"system {self.connector.name}: {exc.orig}") from exc
-        return list(seen.values())
+        return self.lookup([Lookup(table, match, columns=None if columns is None else tuple(columns))])[0]
 
     def fetch_keys(self, table: str, keys: Collection[Any]) -> list[Row]:
         """Rows by primary key."""
