@@ -15,7 +15,7 @@ from persondata.connectors.protocol import Condition, DataMapError, Lookup, Via,
 from persondata.connectors.sql import SqlConnector, Systems
 from persondata.errors import InputError, SystemFailure
 from persondata.policy.model import Policy
-from persondata.testing.webshop import Shop
+from persondata.testing.webshop import Shop, build_support, reset_shop, webshop_policy
 
 
 @contextmanager
@@ -234,3 +234,21 @@ def test_lookups_and_writes_name_a_missing_column(shop: Shop) -> None:
             s.lookup([Lookup("customer", {"nope": ["x"]})])
         with conn.session(write=True) as s, pytest.raises(DataMapError, match=missing):
             s.write([Write("customer", "update", [1], {"nope": "x"})])
+
+
+def test_a_connection_lost_mid_lookup_is_replaced(pg_url: str, tmp_path: Path) -> None:
+    # PostgreSQL only: there lookups go to psycopg directly, past SQLAlchemy's own error handling.
+    reset_shop(pg_url)
+    support = f"sqlite:///{tmp_path / 'support.db'}"
+    build_support(support)
+    shop = Shop(webshop_policy(), {"SHOP_DB": pg_url, "SUPPORT_DB": support}, pg_url, support)
+    jane = [Lookup("customer", {"email": ["jane@example.dk"]}), Lookup("orders", {"customer_id": [1]})]
+    with shop.systems() as systems:
+        conn = systems.get("shop")
+        with pytest.raises(SystemFailure, match="system shop"), conn.session() as s:
+            pid = s.conn.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+            with sa.create_engine(pg_url).connect() as killer:
+                killer.exec_driver_sql(f"SELECT pg_terminate_backend({int(pid or 0)})")
+            s.lookup(jane)
+        with conn.session() as s:  # the pool gives a new connection, not the dead one
+            assert [len(rows) for rows in s.lookup(jane)] == [1, 2]

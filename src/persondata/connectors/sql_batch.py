@@ -127,6 +127,8 @@ def _run(session: SqlSession, statements: list[tuple[str, dict[str, Any]]]) -> l
                 for cur, (sql, params) in zip(cursors, statements, strict=True):
                     cur.execute(sql, params)
     except psycopg.Error as exc:
+        if raw.broken or raw.closed:  # let the pool replace it (SQLAlchemy did not see the error)
+            session.conn.invalidate()
         raise SystemFailure(f"system {session.connector.name}: {exc}") from exc
     return cursors
 
