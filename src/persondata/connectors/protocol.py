@@ -10,6 +10,12 @@ A connector speaks for one system of the data map (one database). Work happens i
 Tables and columns are named by their data-map keys; values are Python values and are
 always passed as bound parameters. Every method works on batches: a single call covers any
 number of keys (the implementation splits them into chunks of at most `CHUNK` values).
+`lookup` and `write` take several tables at once; a session whose `batched` is true sends
+them in one round trip, and a `Via` then finds children through their parents' lookup:
+
+    jane = Lookup("customer", {"email": ["jane@example.dk"]})
+    orders = Lookup("orders", via=(Via("customer_id", jane, "id"),))
+    customers, her_orders = s.lookup([jane, orders])
 """
 
 from __future__ import annotations
