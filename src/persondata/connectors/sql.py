@@ -47,12 +47,14 @@ def _postgresql_connect(dbapi_conn: Any, _record: Any) -> None:
     # Lookups compare with `= ANY(array)`: PostgreSQL would plan such a prepared statement anew
     # on every run (its custom plan looks cheaper than the generic one); the generic plan is as
     # good for lookups by index and saves the planning (about 0.2 ms a query).
+    import psycopg
+
     if dbapi_conn.info.server_version >= 120000:
         try:
             with dbapi_conn.cursor() as cur:
                 cur.execute("SET plan_cache_mode = force_generic_plan")
             dbapi_conn.commit()
-        except Exception:  # a PostgreSQL look-alike without the setting: plan as it likes
+        except psycopg.Error:  # a PostgreSQL look-alike without the setting: plan as it likes
             dbapi_conn.rollback()
 
 
