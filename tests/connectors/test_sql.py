@@ -247,8 +247,12 @@ def test_a_connection_lost_mid_lookup_is_replaced(pg_url: str, tmp_path: Path) -
         conn = systems.get("shop")
         with pytest.raises(SystemFailure, match="system shop"), conn.session() as s:
             pid = s.conn.exec_driver_sql("SELECT pg_backend_pid()").scalar()
-            with sa.create_engine(pg_url).connect() as killer:
-                killer.exec_driver_sql(f"SELECT pg_terminate_backend({int(pid or 0)})")
+            killer = sa.create_engine(pg_url)
+            try:
+                with killer.connect() as other:
+                    other.exec_driver_sql(f"SELECT pg_terminate_backend({int(pid or 0)})")
+            finally:
+                killer.dispose()
             s.lookup(jane)
         with conn.session() as s:  # the pool gives a new connection, not the dead one
             assert [len(rows) for rows in s.lookup(jane)] == [1, 2]
