@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from persondata.calendar import parse_duration
 from persondata.errors import InputError
+from persondata.i18n import country_name
 from persondata.policy import geo
 from persondata.policy.checks import REQUEST_TYPES, Ctx, check_category, check_email, check_ref, suggest
 from persondata.policy.model import Role, Transfer
@@ -33,7 +34,7 @@ def check_recipients(ctx: Ctx) -> None:
 
 
 def _check_transfer(ctx: Ctx, where: PathKey, country: str, transfer: Transfer | None) -> None:
-    name = geo.country_name(country)
+    name = country_name(country, "en")
     if transfer is None:
         options = "adequacy, scc, dpf, bcr or derogation"
         hint = " (adequacy decision: state `transfer: adequacy`)" if country in geo.ADEQUATE else ""

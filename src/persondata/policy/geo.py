@@ -42,17 +42,6 @@ def _territories() -> dict[str, str]:
     return {code: name for code, name in territories.items() if code.isalpha() and len(code) == 2}
 
 
-def country_name(code: str, lang: str = "en") -> str:
-    """A country's name in a language (da, nb, en), else the code."""
-    from babel import Locale
-
-    lang = "nb" if lang == "no" else lang
-    try:
-        return str(Locale(lang).territories.get(code, code))
-    except (ValueError, LookupError):
-        return code
-
-
 def country_problem(code: str) -> str | None:
     """Why a two-letter code is not a usable country code (None when it is fine)."""
     if code == "UK":
