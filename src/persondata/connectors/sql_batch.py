@@ -19,14 +19,14 @@ updates one statement each, in order, in the caller's transaction.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import date, datetime, time
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from functools import partial
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.exc import DBAPIError
 
 from persondata.connectors.protocol import CHUNK, Lookup, Row, Write, chunks
 from persondata.errors import SystemFailure
@@ -34,6 +34,8 @@ from persondata.errors import SystemFailure
 if TYPE_CHECKING:
     from persondata.connectors.sql import SqlConnector
     from persondata.connectors.sql_session import SqlSession
+
+T = TypeVar("T")
 
 # A statement's condition: ("in", ((column, folded), ...)) for literal values, or
 # ("via", column, source_table, source_column, condition) for a subquery.
@@ -78,16 +80,13 @@ def _where(connector: SqlConnector, table: str, cond: Cond, names: Iterator[int]
 def _statement(connector: SqlConnector, table: str, cond: Cond,
                columns: tuple[str, ...] | None) -> tuple[sa.Select[Any], str | None]:
     """The SELECT for one condition, cached per shape (with its SQL text on PostgreSQL)."""
-    key = ("lookup", table, cond, columns)
-    cached = connector.cache.get(key)
-    if cached is None:
-        names = iter(range(1_000_000))
+    def build() -> tuple[sa.Select[Any], str | None]:
         what = [connector.table(table)] if columns is None else [connector.column(table, c) for c in columns]
-        stmt = sa.select(*what).where(_where(connector, table, cond, names))
+        stmt = sa.select(*what).where(_where(connector, table, cond, iter(range(1_000_000))))
         pg = connector.dialect == "postgresql"
-        text = str(stmt.compile(dialect=connector.engine.dialect)) if pg else None
-        cached = connector.cache[key] = (stmt, text)
-    return cached
+        return stmt, str(stmt.compile(dialect=connector.engine.dialect)) if pg else None
+
+    return _cached(connector, ("lookup", table, cond, columns), build)
 
 
 def lookup(session: SqlSession, lookups: Sequence[Lookup]) -> list[list[Row]]:
@@ -101,7 +100,7 @@ def lookup(session: SqlSession, lookups: Sequence[Lookup]) -> list[list[Row]]:
     if connector.dialect == "postgresql":
         results = _pipelined(session, [(text or "", params) for _, _, text, params in work])
     else:
-        results = [rows_of(session, stmt, params) for _, stmt, _, params in work]
+        results = [session.rows(stmt, params) for _, stmt, _, params in work]
     out: list[dict[Any, Row]] = [{} for _ in lookups]
     for (i, _, _, _), rows in zip(work, results, strict=True):
         pk = connector.primary_key(lookups[i].table)
@@ -172,8 +171,8 @@ def _write_statements(session: SqlSession, w: Write) -> Iterator[tuple[str, dict
             if vals:
                 groups.setdefault(tuple(sorted(vals)), []).append((key, vals))
         for cols, items in groups.items():
-            sql = _text(connector, ("rows", w.table, pk.name, cols), lambda cols=cols: sa.update(t).where(
-                pk == sa.bindparam("k", type_=pk.type)).values(_binds(connector, w.table, cols)))
+            sql = _text(connector, ("rows", w.table, pk.name, cols),
+                        partial(_update, connector, w.table, cols, by_array=False))
             for key, vals in items:
                 yield sql, {"k": key, **{f"v{i}": vals[c] for i, c in enumerate(cols)}}
         return
@@ -187,28 +186,30 @@ def _write_statements(session: SqlSession, w: Write) -> Iterator[tuple[str, dict
     cols = tuple(sorted(w.values))
     if not cols:
         return
-    sql = _text(connector, ("update", w.table, pk.name, cols), lambda: sa.update(t).where(
-        pk == sa.any_(keys_param)).values(_binds(connector, w.table, cols)))
+    sql = _text(connector, ("update", w.table, pk.name, cols),
+                lambda: _update(connector, w.table, cols, by_array=True))
     values = {f"v{i}": w.values[c] for i, c in enumerate(cols)}
     yield from ((sql, {"keys": list(c), **values}) for c in chunks(keys))
 
 
-def _binds(connector: SqlConnector, table: str, cols: tuple[str, ...]) -> dict[str, Any]:
-    return {connector.column(table, c).name: sa.bindparam(f"v{i}", type_=connector.column(table, c).type)
-            for i, c in enumerate(cols)}
+def _update(connector: SqlConnector, table: str, cols: tuple[str, ...], *, by_array: bool) -> sa.Update:
+    """`UPDATE t SET c0 = :v0, ... WHERE pk = :k` (or `= ANY(:keys)`)."""
+    pk = connector.column(table, connector.primary_key(table))
+    key = (sa.any_(sa.bindparam("keys", type_=postgresql.ARRAY(pk.type))) if by_array
+           else sa.bindparam("k", type_=pk.type))
+    binds = {connector.column(table, c).name: sa.bindparam(f"v{i}", type_=connector.column(table, c).type)
+             for i, c in enumerate(cols)}
+    return sa.update(connector.table(table)).where(pk == key).values(binds)
 
 
-def _text(connector: SqlConnector, key: tuple[Any, ...], build: Any) -> str:
+def _text(connector: SqlConnector, key: tuple[Any, ...], build: Callable[[], sa.ClauseElement]) -> str:
     """A statement's SQL text for PostgreSQL, built once per shape."""
-    cached = connector.cache.get(key)
-    if cached is None:
-        cached = connector.cache[key] = str(build().compile(dialect=connector.engine.dialect))
-    return str(cached)
+    return str(_cached(connector, key, lambda: str(build().compile(dialect=connector.engine.dialect))))
 
 
-def rows_of(session: SqlSession, stmt: sa.Executable, params: dict[str, Any]) -> list[Row]:
-    """Rows of one statement through SQLAlchemy, as dicts."""
-    try:
-        return [dict(r) for r in session.conn.execute(stmt, params).mappings()]
-    except DBAPIError as exc:
-        raise SystemFailure(f"system {session.connector.name}: {exc.orig}") from exc
+def _cached(connector: SqlConnector, key: tuple[Any, ...], build: Callable[[], T]) -> T:
+    """What `build` makes for a statement shape, made once per database (the shared engine's cache)."""
+    if key not in connector.cache:
+        connector.cache[key] = build()
+    return cast(T, connector.cache[key])
+

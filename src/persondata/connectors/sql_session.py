@@ -129,9 +129,10 @@ class SqlSession:
             return sa.select(t)
         return sa.select(*(self.connector.column(table, c) for c in columns))
 
-    def _rows(self, stmt: sa.Executable) -> list[Row]:
+    def rows(self, stmt: sa.Executable, params: Mapping[str, Any] | None = None) -> list[Row]:
+        """Rows of one statement through SQLAlchemy, as dicts."""
         try:
-            return [dict(r._mapping) for r in self.conn.execute(stmt)]
+            return [dict(r._mapping) for r in self.conn.execute(stmt, params)]
         except DBAPIError as exc:
             raise SystemFailure(f"system {self.connector.name}: {exc.orig}") from exc
 
@@ -164,7 +165,7 @@ class SqlSession:
         if columns is not None and pk.name not in columns:
             columns = [pk.name, *columns]
         stmt = self._select(table, columns).where(*conds).order_by(pk).limit(limit)
-        return self._rows(stmt)
+        return self.rows(stmt)
 
     def _condition(self, table: str, cond: Condition) -> sa.ColumnElement[bool]:
         col = self.connector.column(table, cond.column)

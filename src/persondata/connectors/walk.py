@@ -127,6 +127,7 @@ class _State:
     asked: dict[tuple[TableRef, str], set[str]] = field(default_factory=dict)
     found: dict[TableRef, FoundTable] = field(default_factory=dict)
     referenced: dict[TableRef, FoundTable] = field(default_factory=dict)  # rows fetched by reference
+    referenced_asked: dict[tuple[TableRef, str], set[str]] = field(default_factory=dict)  # their keys
     queries: int = 0
     round_trips: int = 0
 
@@ -196,7 +197,7 @@ def _pass(state: _State, system: str, session: ConnectorSession,
 
     A session that sends lookups together gets every table's lookup at once (children through
     their parents' lookups by subquery); else each table is looked up in turn, after its parents."""
-    batched = getattr(session, "batched", False)
+    batched = session.batched
     planned: dict[TableRef, _Planned] = {}
     queries = 0
     for ref in state.dm.order(system):
@@ -231,13 +232,14 @@ def _absorb(state: _State, pk: dict[TableRef, str], items: list[tuple[TableRef, 
             table.add(row, "identity" if by_identity else "owned")
     for ref, p in items:  # what the subqueries covered: the rows their source lookups found
         for edge in p.vias:
-            if p.reference:  # asked of the referenced table by value, apart from its own lookups
-                source, asked, source_column = edge.child, f"ref:{edge.parent_column}", edge.column
+            if p.reference:
+                source, column, source_column = edge.child, edge.parent_column, edge.column
             else:
-                source, asked, source_column = edge.parent, edge.column, edge.parent_column
+                source, column, source_column = edge.parent, edge.column, edge.parent_column
             values = {str(r[source_column]) for r in by_ref.get(source, ())
                       if r.get(source_column) is not None}
-            state.asked.setdefault((ref, asked), set()).update(values)
+            asked = state.referenced_asked if p.reference else state.asked
+            asked.setdefault((ref, column), set()).update(values)
     return sum(p.lookup.statements() for _, p in items)
 
 
@@ -368,7 +370,7 @@ def _follow_references(
     wanted: dict[TableRef, dict[str, set[Any]]] = {}
     for ref, table in subject.items():
         for edge in dm.references_from(ref):
-            done = state.asked.get((edge.parent, f"ref:{edge.parent_column}"), set())
+            done = state.referenced_asked.get((edge.parent, edge.parent_column), set())
             vals = {r[edge.column] for r in table.rows.values()
                     if r.get(edge.column) is not None and str(r[edge.column]) not in done}
             if vals:
@@ -381,7 +383,7 @@ def _follow_references(
         session = session_of(system)
         statements = sum(lk.statements() for lk in lookups)
         state.queries += statements
-        state.round_trips += 1 if getattr(session, "batched", False) else statements
+        state.round_trips += 1 if session.batched else statements
         for ref, rows in zip(refs, session.lookup(lookups), strict=True):
             table = state.referenced.setdefault(ref, FoundTable(ref, pks[ref]))
             for row in rows:

@@ -67,22 +67,18 @@ def apply_system(session: ConnectorSession, dm: DataMap, plan: ErasurePlan,
                  system: str) -> dict[TableRef, Counts]:
     """Write one system's part of a plan in the caller's transaction, children before parents
     (all of it sent together where the connector can)."""
-    writes: list[Write] = []
-    spans: list[tuple[TablePlan, int]] = []
+    parts: list[tuple[TablePlan, list[Write]]] = []
     for ref in dm.erase_order(system):
         tp = plan.tables.get(ref)
         if tp is None:
             continue
-        start = len(writes)
         held = tp.held_keys()
+        writes = row_writes(ref.table, tp.row_plan)
         if held and tp.restricted_flag:
-            writes.append(Write(ref.table, "update", held, {tp.restricted_flag: True}))
-        writes += row_writes(ref.table, tp.row_plan)
-        spans.append((tp, start))
-    done = session.write(writes) if writes else []
-    ends = [start for _, start in spans[1:]] + [len(writes)]
-    return {tp.ref: counts(tp.row_plan, writes[start:end], done[start:end])
-            for (tp, start), end in zip(spans, ends, strict=True)}
+            writes.insert(0, Write(ref.table, "update", held, {tp.restricted_flag: True}))
+        parts.append((tp, writes))
+    done = iter(session.write([w for _, writes in parts for w in writes]))
+    return {tp.ref: counts(tp.row_plan, writes, [next(done) for _ in writes]) for tp, writes in parts}
 
 
 def _table_out(tp: TablePlan, rp: RowPlan) -> TableErasureOut:

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, or_, select, update
+from sqlalchemy import ColumnElement, Table, and_, bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
 from persondata.retention.models import (
@@ -116,8 +116,7 @@ def holds(session: Session, *, active_at: datetime | None = None) -> list[Retent
     """Holds in id order; with active_at only those in force then (not released, not ended)."""
     stmt = select(RetentionHold).order_by(RetentionHold.id)
     if active_at is not None:
-        stmt = stmt.where(RetentionHold.released_at.is_(None),
-                          or_(RetentionHold.ends_at.is_(None), RetentionHold.ends_at > active_at))
+        stmt = stmt.where(_in_force(active_at))
     return list(session.scalars(stmt))
 
 
@@ -128,11 +127,16 @@ def active_holds(session: Session, at: datetime) -> list[Any]:
 
 
 _HOLDS = cast(Table, RetentionHold.__table__)
+
+
+def _in_force(at: Any) -> ColumnElement[bool]:
+    """Holds in force at a time (a datetime, or a bound parameter): not released, not ended."""
+    return and_(_HOLDS.c.released_at.is_(None), or_(_HOLDS.c.ends_at.is_(None), _HOLDS.c.ends_at > at))
+
+
 _ACTIVE_HOLDS = (select(_HOLDS.c.id, _HOLDS.c.scope, _HOLDS.c.subject, _HOLDS.c.system, _HOLDS.c.table,
                         _HOLDS.c.reason, _HOLDS.c.ends_at)
-                 .where(_HOLDS.c.released_at.is_(None),
-                        or_(_HOLDS.c.ends_at.is_(None), _HOLDS.c.ends_at > bindparam("at")))
-                 .order_by(_HOLDS.c.id))
+                 .where(_in_force(bindparam("at"))).order_by(_HOLDS.c.id))
 
 
 # -- opt-outs of logging ------------------------------------------------------------------
