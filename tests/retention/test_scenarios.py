@@ -179,3 +179,18 @@ def test_erasure_requests_respect_a_hold_and_retention_finishes_them(world: Worl
         holds.release_hold(s, hold.id, actor="dpo", now=AS_OF)
     Runner(_engine(world)).run()  # the deferred erasure is carried out now
     assert company.ids(world.engine, "contact") == [4]
+
+
+def test_a_hold_with_an_end_date_holds_erased_rows_until_then(world: World) -> None:
+    from persondata.dsr.erase import erase
+
+    hasher = Hasher(world.settings.hash_key)
+    new = make_identity("email", "new@x.dk")
+    ends = AS_OF + timedelta(days=400)
+    with world.state.transaction() as s:
+        hold = holds.place_hold(s, world.policy, hasher, reason="litigation 18", actor="dpo", now=BEFORE,
+                                identity=new, ends_at=ends)
+        result = erase(s, world.policy, [new], hasher=hasher, actor="dpo", now=AS_OF, systems=world.systems)
+    held = [(h.table, h.purpose, h.until) for h in result.held]
+    assert held == [("contact", f"hold #{hold.id}", ends.date())]
+    assert company.ids(world.engine, "contact") == [1, 2, 3, 4]

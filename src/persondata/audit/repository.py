@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from persondata.audit.chain import format_at
 from persondata.audit.models import AuditEntry
+from persondata.db.hot import HotStatement
 
 # pg_advisory_xact_lock key: "persondata audit chain" folded into a signed 64-bit integer.
 CHAIN_LOCK_KEY = 0x70645F6175646974
@@ -32,17 +33,17 @@ def lock_chain(session: Session) -> None:
 
 def head(session: Session) -> tuple[int, str] | None:
     """The newest entry's (id, hash), or None for an empty log."""
-    row = session.connection().execute(_HEAD).first()  # Core: every audited action reads it
-    return None if row is None else (row[0], row[1])
+    rows = _HEAD.rows(session, {})  # every audited action reads it: a hot statement
+    return None if not rows else (rows[0][0], rows[0][1])
 
 
-_HEAD = select(ENTRY.c.id, ENTRY.c.hash).order_by(ENTRY.c.id.desc()).limit(1)
+_HEAD = HotStatement(select(ENTRY.c.id, ENTRY.c.hash).order_by(ENTRY.c.id.desc()).limit(1))
+_INSERT = HotStatement(insert(ENTRY))
 
 
 def insert_entries(session: Session, rows: Sequence[dict[str, Any]]) -> None:
     """Insert fully formed entries (ids and hashes already computed)."""
-    if rows:
-        session.connection().execute(insert(ENTRY), list(rows) if len(rows) > 1 else rows[0])
+    _INSERT.execute(session, rows)
 
 
 def count(session: Session) -> int:

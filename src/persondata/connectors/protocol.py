@@ -112,8 +112,11 @@ class ConnectorSession(Protocol):
         """The rows of each lookup (each row once per lookup), all sent together where possible."""
         ...
 
-    def write(self, writes: Sequence[Write]) -> list[int]:
-        """Apply changes in order (all sent together where possible); the rows each one changed."""
+    def write(self, writes: Sequence[Write], *, last: bool = False) -> list[int]:
+        """Apply changes in order (all sent together where possible); the rows each one changed.
+
+        `last=True`: nothing follows in this transaction but its commit, so the connector may
+        commit it with the changes (in the same round trip); the caller still calls commit."""
         ...
 
     def fetch(

@@ -268,7 +268,7 @@ class SqlConnector:
     @contextmanager
     def session(self, *, write: bool = False) -> Iterator[SqlSession]:
         """A ConnectorSession: read-only, or one transaction committed at the end when write."""
-        tx = Tx(self, write)
+        tx = Tx(self, write, batched=True)
         try:
             yield tx.session
             tx.commit()

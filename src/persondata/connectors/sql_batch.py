@@ -110,16 +110,24 @@ def lookup(session: SqlSession, lookups: Sequence[Lookup]) -> list[list[Row]]:
     return [list(seen.values()) for seen in out]
 
 
-def _run(session: SqlSession, statements: list[tuple[str, dict[str, Any]]]) -> list[Any]:
-    """Run statements on the psycopg connection under the session's transaction, sent together;
-    returns their cursors (rows and row counts)."""
+def _run(session: SqlSession, statements: list[tuple[str, dict[str, Any]]], *,
+         commit: bool = False) -> list[Any]:
+    """Run statements on the psycopg connection under the session's transaction, sent together
+    (then, with commit, the COMMIT: a failed statement aborts it); returns their cursors."""
     import psycopg
     from psycopg.rows import dict_row
 
     raw: psycopg.Connection[Any] = session.conn.connection.driver_connection  # type: ignore[assignment]
     cursors = [raw.cursor(row_factory=dict_row) for _ in statements]
     try:
-        if len(statements) == 1:
+        if session.read_batches or commit:
+            with raw.pipeline():
+                if session.read_batches:
+                    raw.execute("BEGIN READ ONLY")
+                for cur, (sql, params) in zip(cursors, statements, strict=True):
+                    cur.execute(sql, params)
+                raw.execute("COMMIT")
+        elif len(statements) == 1:
             cursors[0].execute(*statements[0])
         else:
             with raw.pipeline():
@@ -140,8 +148,9 @@ def _pipelined(session: SqlSession, statements: list[tuple[str, dict[str, Any]]]
 _PLAIN = (str, int, float, bool, Decimal, date, datetime, time, bytes)
 
 
-def write(session: SqlSession, writes: Sequence[Write]) -> list[int]:
-    """Apply changes in order; the rows each changed (see the module docstring)."""
+def write(session: SqlSession, writes: Sequence[Write], *, last: bool = False) -> list[int]:
+    """Apply changes in order; the rows each changed (see the module docstring). With `last`,
+    pipelined changes carry the transaction's COMMIT."""
     connector = session.connector
     plain = connector.dialect == "postgresql" and all(
         all(getattr(connector.columns(w.table).get(c), "python_type", None) in _PLAIN
@@ -155,8 +164,8 @@ def write(session: SqlSession, writes: Sequence[Write]) -> list[int]:
             statements.append((sql, params))
             owner.append(i)
     done = [0] * len(writes)
-    if statements:
-        for i, cur in zip(owner, _run(session, statements), strict=True):
+    if statements or last:
+        for i, cur in zip(owner, _run(session, statements, commit=last), strict=True):
             done[i] += max(cur.rowcount, 0)
     return done
 

@@ -6,7 +6,8 @@ Every value is a bound parameter; `IN` lists hold at most 1,000 values per state
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -33,11 +34,17 @@ def _coerce(info: ColumnInfo, value: Any) -> Any:
 
 
 class Tx:
-    """One open transaction on a system: use `.session`, then commit() (a read rolls back) and close()."""
+    """One open transaction on a system: use `.session`, then commit() (a read rolls back) and close().
 
-    def __init__(self, connector: SqlConnector, write: bool) -> None:
+    With `batched=True`, a read on PostgreSQL holds no transaction of its own: each batch of
+    lookups the session sends is its own read-only transaction, inside the same round trip
+    (`BEGIN READ ONLY; ...; COMMIT`), so ending the session costs no round trip. Under READ
+    COMMITTED every statement sees its own snapshot either way."""
+
+    def __init__(self, connector: SqlConnector, write: bool, *, batched: bool = False) -> None:
         self.connector = connector
         self.write = write
+        self.batched = batched = batched and not write and connector.dialect == "postgresql"
         try:
             conn = connector.engine.connect()
         except OperationalError as exc:
@@ -46,6 +53,8 @@ class Tx:
         try:
             if write:
                 conn = conn.execution_options(persondata_write=True)
+            elif batched:
+                conn = conn.execution_options(isolation_level="AUTOCOMMIT")
             elif connector.dialect == "postgresql":
                 conn = conn.execution_options(postgresql_readonly=True)
             self._tx = conn.begin()
@@ -55,7 +64,7 @@ class Tx:
             conn.close()
             raise SystemFailure(f"system {connector.name}: {exc.orig}") from exc
         self.conn = conn
-        self.session = SqlSession(connector, conn)
+        self.session = SqlSession(connector, conn, read_batches=batched)
 
     def commit(self) -> None:
         """Commit a write; a read is rolled back, except on PostgreSQL, where it is read-only and a
@@ -84,9 +93,10 @@ class Tx:
 class SqlSession:
     """Batched reads and writes on one SQLAlchemy connection (see ConnectorSession)."""
 
-    def __init__(self, connector: SqlConnector, conn: Connection) -> None:
+    def __init__(self, connector: SqlConnector, conn: Connection, *, read_batches: bool = False) -> None:
         self.connector = connector
         self.conn = conn
+        self.read_batches = read_batches  # each batch is its own read-only transaction (see Tx)
         self.batched = connector.dialect == "postgresql"  # psycopg's pipeline mode
 
     def lookup(self, lookups: Sequence[Lookup]) -> list[list[Row]]:
@@ -95,11 +105,11 @@ class SqlSession:
 
         return lookup(self, lookups)
 
-    def write(self, writes: Sequence[Write]) -> list[int]:
+    def write(self, writes: Sequence[Write], *, last: bool = False) -> list[int]:
         """Apply changes in order (see `persondata.connectors.sql_batch`)."""
         from persondata.connectors.sql_batch import write
 
-        return write(self, writes)
+        return write(self, writes, last=last)
 
     def apply(self, w: Write) -> int:
         """Apply one change through SQLAlchemy."""
@@ -129,12 +139,28 @@ class SqlSession:
             return sa.select(t)
         return sa.select(*(self.connector.column(table, c) for c in columns))
 
-    def rows(self, stmt: sa.Executable, params: Mapping[str, Any] | None = None) -> list[Row]:
-        """Rows of one statement through SQLAlchemy, as dicts."""
+    @contextmanager
+    def _statement(self) -> Iterator[None]:
+        """Around one statement through SQLAlchemy: errors as SystemFailure, and a read-only
+        transaction of its own where each batch of this session is one (see Tx)."""
         try:
-            return [dict(r._mapping) for r in self.conn.execute(stmt, params)]
+            if not self.read_batches:
+                yield
+                return
+            self.conn.exec_driver_sql("BEGIN READ ONLY")
+            try:
+                yield
+            except BaseException:
+                self.conn.exec_driver_sql("ROLLBACK")
+                raise
+            self.conn.exec_driver_sql("COMMIT")
         except DBAPIError as exc:
             raise SystemFailure(f"system {self.connector.name}: {exc.orig}") from exc
+
+    def rows(self, stmt: sa.Executable, params: Mapping[str, Any] | None = None) -> list[Row]:
+        """Rows of one statement through SQLAlchemy, as dicts."""
+        with self._statement():
+            return [dict(r._mapping) for r in self.conn.execute(stmt, params)]
 
     def fetch(
         self, table: str, match: Mapping[str, Collection[Any]], columns: Sequence[str] | None = None
@@ -181,11 +207,8 @@ class SqlSession:
         return ops[cond.op]()
 
     def _write(self, stmt: sa.Executable, params: Any = None) -> int:
-        try:
-            result = self.conn.execute(stmt, params) if params is not None else self.conn.execute(stmt)
-        except DBAPIError as exc:
-            raise SystemFailure(f"system {self.connector.name}: {exc.orig}") from exc
-        return int(result.rowcount or 0)
+        with self._statement():
+            return int(self.conn.execute(stmt, params).rowcount or 0)
 
     def delete(self, table: str, keys: Collection[Any]) -> int:
         """Delete rows by primary key, 1,000 keys per statement."""

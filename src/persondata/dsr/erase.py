@@ -64,9 +64,9 @@ def _db(sy: Systems, system: str) -> str:
 
 
 def apply_system(session: ConnectorSession, dm: DataMap, plan: ErasurePlan,
-                 system: str) -> dict[TableRef, Counts]:
+                 system: str, *, last: bool = False) -> dict[TableRef, Counts]:
     """Write one system's part of a plan in the caller's transaction, children before parents
-    (all of it sent together where the connector can)."""
+    (all of it sent together where the connector can; with `last`, with the commit)."""
     parts: list[tuple[TablePlan, list[Write]]] = []
     for ref in dm.erase_order(system):
         tp = plan.tables.get(ref)
@@ -77,7 +77,7 @@ def apply_system(session: ConnectorSession, dm: DataMap, plan: ErasurePlan,
         if held and tp.restricted_flag:
             writes.insert(0, Write(ref.table, "update", held, {tp.restricted_flag: True}))
         parts.append((tp, writes))
-    done = iter(session.write([w for _, writes in parts for w in writes]))
+    done = iter(session.write([w for _, writes in parts for w in writes], last=last))
     return {tp.ref: counts(tp.row_plan, writes, [next(done) for _ in writes]) for tp, writes in parts}
 
 
@@ -179,8 +179,9 @@ def erase(
             def run(names: list[str]) -> tuple[list[str], str | None]:
                 tx = txs[names[0]]
                 try:
-                    for system in names:
-                        apply_system(SqlSession(sy.get(system), tx.conn), dm, plan, system)
+                    for n, system in enumerate(names, 1):
+                        apply_system(SqlSession(sy.get(system), tx.conn), dm, plan, system,
+                                     last=n == len(names))
                     tx.commit()
                 except PersondataError as exc:
                     tx.rollback()

@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any, cast
 
 from sqlalchemy import Table, and_, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from persondata.db.hot import HotStatement
 from persondata.dsr.models import DeferredErasure, Objection, Restriction
 
 _CHUNK = 1000
@@ -46,18 +48,22 @@ def restricted_among(session: Session, hashes: Iterable[str]) -> set[str]:
     """Which of the given identity hashes are restricted now (batched IN queries)."""
     wanted = list(dict.fromkeys(hashes))
     out: set[str] = set()
-    conn = session.connection()  # a Core statement: this check is on every access request's path
-    for i in range(0, len(wanted), _CHUNK):
-        rows = conn.execute(_RESTRICTED_AMONG, {"hashes": wanted[i : i + _CHUNK]})
+    for i in range(0, len(wanted), _CHUNK):  # on every access request's path: a hot statement
+        part = wanted[i : i + _CHUNK]
+        rows = _restricted_among(len(part)).rows(session, {f"h{n}": h for n, h in enumerate(part)})
         out.update(r[0] for r in rows)
     return out
 
 
 _RESTRICTION = cast(Table, Restriction.__table__)
-_RESTRICTED_AMONG = (select(_RESTRICTION.c.identity_hash)
-                     .where(_RESTRICTION.c.identity_hash.in_(bindparam("hashes", expanding=True)),
-                            _RESTRICTION.c.lifted_at.is_(None))
-                     .distinct())
+
+
+@lru_cache(maxsize=64)
+def _restricted_among(n: int) -> HotStatement:
+    """The restriction check for n hashes (one statement per list length)."""
+    return HotStatement(select(_RESTRICTION.c.identity_hash).where(
+        _RESTRICTION.c.identity_hash.in_([bindparam(f"h{i}") for i in range(n)]),
+        _RESTRICTION.c.lifted_at.is_(None)).distinct())
 
 
 def active_restrictions(session: Session, hashes: Sequence[str]) -> list[Restriction]:

@@ -9,6 +9,7 @@ from typing import Any, cast
 from sqlalchemy import ColumnElement, Table, and_, bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
+from persondata.db.hot import HotStatement
 from persondata.retention.models import (
     RetentionBatch,
     RetentionHold,
@@ -123,7 +124,7 @@ def holds(session: Session, *, active_at: datetime | None = None) -> list[Retent
 def active_holds(session: Session, at: datetime) -> list[Any]:
     """The holds in force at a time, as plain rows (id, scope, subject, system, table, reason,
     ends_at): a Core statement, as every erasure request asks."""
-    return list(session.connection().execute(_ACTIVE_HOLDS, {"at": at}))
+    return _ACTIVE_HOLDS.rows(session, {"at": at})
 
 
 _HOLDS = cast(Table, RetentionHold.__table__)
@@ -134,9 +135,9 @@ def _in_force(at: Any) -> ColumnElement[bool]:
     return and_(_HOLDS.c.released_at.is_(None), or_(_HOLDS.c.ends_at.is_(None), _HOLDS.c.ends_at > at))
 
 
-_ACTIVE_HOLDS = (select(_HOLDS.c.id, _HOLDS.c.scope, _HOLDS.c.subject, _HOLDS.c.system, _HOLDS.c.table,
-                        _HOLDS.c.reason, _HOLDS.c.ends_at)
-                 .where(_in_force(bindparam("at"))).order_by(_HOLDS.c.id))
+_ACTIVE_HOLDS = HotStatement(
+    select(_HOLDS.c.id, _HOLDS.c.scope, _HOLDS.c.subject, _HOLDS.c.system, _HOLDS.c.table, _HOLDS.c.reason,
+           _HOLDS.c.ends_at).where(_in_force(bindparam("at"))).order_by(_HOLDS.c.id))
 
 
 # -- opt-outs of logging ------------------------------------------------------------------
