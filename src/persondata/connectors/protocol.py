@@ -20,7 +20,7 @@ them in one round trip, and a `Via` then finds children through their parents' l
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
@@ -112,11 +112,14 @@ class ConnectorSession(Protocol):
         """The rows of each lookup (each row once per lookup), all sent together where possible."""
         ...
 
-    def write(self, writes: Sequence[Write], *, last: bool = False) -> list[int]:
+    def write(self, writes: Sequence[Write], *, last: bool = False,
+              meanwhile: Callable[[], None] | None = None) -> list[int]:
         """Apply changes in order (all sent together where possible); the rows each one changed.
 
         `last=True`: nothing follows in this transaction but its commit, so the connector may
-        commit it with the changes (in the same round trip); the caller still calls commit."""
+        commit it with the changes (in the same round trip); the caller still calls commit.
+        `meanwhile` is the caller's own work: run once, while the changes are on their way
+        where the connector can overlap them, else after them."""
         ...
 
     def fetch(

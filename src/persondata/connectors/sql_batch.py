@@ -78,13 +78,15 @@ def _where(connector: SqlConnector, table: str, cond: Cond, names: Iterator[int]
 
 
 def _statement(connector: SqlConnector, table: str, cond: Cond,
-               columns: tuple[str, ...] | None) -> tuple[sa.Select[Any], str | None]:
-    """The SELECT for one condition, cached per shape (with its SQL text on PostgreSQL)."""
-    def build() -> tuple[sa.Select[Any], str | None]:
+               columns: tuple[str, ...] | None) -> tuple[sa.Select[Any], str | None, tuple[str, ...]]:
+    """The SELECT for one condition, cached per shape (with its SQL text on PostgreSQL) and the
+    names of the columns it returns."""
+    def build() -> tuple[sa.Select[Any], str | None, tuple[str, ...]]:
         what = [connector.table(table)] if columns is None else [connector.column(table, c) for c in columns]
         stmt = sa.select(*what).where(_where(connector, table, cond, iter(range(1_000_000))))
         pg = connector.dialect == "postgresql"
-        return stmt, str(stmt.compile(dialect=connector.engine.dialect)) if pg else None
+        names = tuple(c.name for c in stmt.selected_columns)
+        return stmt, str(stmt.compile(dialect=connector.engine.dialect)) if pg else None, names
 
     return _cached(connector, ("lookup", table, cond, columns), build)
 
@@ -92,17 +94,19 @@ def _statement(connector: SqlConnector, table: str, cond: Cond,
 def lookup(session: SqlSession, lookups: Sequence[Lookup]) -> list[list[Row]]:
     """The rows of each lookup, deduplicated by primary key; see the module docstring."""
     connector = session.connector
-    work: list[tuple[int, sa.Select[Any], str | None, dict[str, Any]]] = []
+    work: list[tuple[int, sa.Select[Any], str | None, tuple[str, ...], dict[str, Any]]] = []
     for i, lk in enumerate(lookups):
         for cond, values in _conditions(session, lk):
-            stmt, text = _statement(connector, lk.table, cond, lk.columns)
-            work.append((i, stmt, text, {f"p{n}": v for n, v in enumerate(values)}))
+            stmt, text, names = _statement(connector, lk.table, cond, lk.columns)
+            work.append((i, stmt, text, names, {f"p{n}": v for n, v in enumerate(values)}))
     if connector.dialect == "postgresql":
-        results = _pipelined(session, [(text or "", params) for _, _, text, params in work])
+        cursors = _run(session, [(text or "", params) for _, _, text, _, params in work], reads=True)
+        results = [[dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+                   for (_, _, _, names, _), cur in zip(work, cursors, strict=True)]
     else:
-        results = [session.rows(stmt, params) for _, stmt, _, params in work]
+        results = [session.rows(stmt, params) for _, stmt, _, _, params in work]
     out: list[dict[Any, Row]] = [{} for _ in lookups]
-    for (i, _, _, _), rows in zip(work, results, strict=True):
+    for (i, *_), rows in zip(work, results, strict=True):
         pk = connector.primary_key(lookups[i].table)
         seen = out[i]
         for row in rows:
@@ -110,29 +114,34 @@ def lookup(session: SqlSession, lookups: Sequence[Lookup]) -> list[list[Row]]:
     return [list(seen.values()) for seen in out]
 
 
-def _run(session: SqlSession, statements: list[tuple[str, dict[str, Any]]], *,
-         commit: bool = False) -> list[Any]:
-    """Run statements on the psycopg connection under the session's transaction, sent together
-    (then, with commit, the COMMIT: a failed statement aborts it); returns their cursors."""
+def _run(session: SqlSession, statements: list[tuple[str, dict[str, Any]]], *, reads: bool = False,
+         commit: bool = False, meanwhile: Callable[[], None] | None = None) -> list[Any]:
+    """Run statements on the psycopg connection under the session's transaction, sent together;
+    returns their cursors (rows as tuples, and row counts).
+
+    `commit`: the COMMIT goes with them (a failed statement aborts it). `meanwhile` runs once
+    everything is sent, before the answers are read. In a session whose batches are their own
+    transactions (see Tx), statements that only read (`reads`) go as they are (a pipeline is
+    one implicit transaction); anything else goes inside BEGIN READ ONLY ... COMMIT, so that
+    PostgreSQL refuses a change."""
     import psycopg
-    from psycopg.rows import dict_row
 
     raw: psycopg.Connection[Any] = session.conn.connection.driver_connection  # type: ignore[assignment]
-    cursors = [raw.cursor(row_factory=dict_row) for _ in statements]
+    cursors = [raw.cursor() for _ in statements]
+    guard = session.read_batches and not reads
     try:
-        if session.read_batches or commit:
-            with raw.pipeline():
-                if session.read_batches:
-                    raw.execute("BEGIN READ ONLY")
-                for cur, (sql, params) in zip(cursors, statements, strict=True):
-                    cur.execute(sql, params)
-                raw.execute("COMMIT")
-        elif len(statements) == 1:
+        if len(statements) == 1 and not (commit or guard or meanwhile):
             cursors[0].execute(*statements[0])
         else:
             with raw.pipeline():
+                if guard:
+                    raw.execute("BEGIN READ ONLY", prepare=False)
                 for cur, (sql, params) in zip(cursors, statements, strict=True):
                     cur.execute(sql, params)
+                if commit or guard:
+                    raw.execute("COMMIT", prepare=False)
+                if meanwhile is not None:
+                    meanwhile()
     except psycopg.Error as exc:
         if raw.broken or raw.closed:  # let the pool replace it (SQLAlchemy did not see the error)
             session.conn.invalidate()
@@ -140,23 +149,22 @@ def _run(session: SqlSession, statements: list[tuple[str, dict[str, Any]]], *,
     return cursors
 
 
-def _pipelined(session: SqlSession, statements: list[tuple[str, dict[str, Any]]]) -> list[list[Row]]:
-    """The rows of each statement, sent together."""
-    return [cur.fetchall() for cur in _run(session, statements)]
-
-
 _PLAIN = (str, int, float, bool, Decimal, date, datetime, time, bytes)
 
 
-def write(session: SqlSession, writes: Sequence[Write], *, last: bool = False) -> list[int]:
+def write(session: SqlSession, writes: Sequence[Write], *, last: bool = False,
+          meanwhile: Callable[[], None] | None = None) -> list[int]:
     """Apply changes in order; the rows each changed (see the module docstring). With `last`,
-    pipelined changes carry the transaction's COMMIT."""
+    pipelined changes carry the transaction's COMMIT; `meanwhile` runs while they are on their way."""
     connector = session.connector
     plain = connector.dialect == "postgresql" and all(
         all(getattr(connector.columns(w.table).get(c), "python_type", None) in _PLAIN
             for c in {*w.values, *(c for _, ch in w.changes for c in ch)}) for w in writes)
     if not plain:
-        return [session.apply(w) for w in writes]
+        done = [session.apply(w) for w in writes]
+        if meanwhile is not None:
+            meanwhile()
+        return done
     statements: list[tuple[str, dict[str, Any]]] = []
     owner: list[int] = []
     for i, w in enumerate(writes):
@@ -165,8 +173,10 @@ def write(session: SqlSession, writes: Sequence[Write], *, last: bool = False) -
             owner.append(i)
     done = [0] * len(writes)
     if statements or last:
-        for i, cur in zip(owner, _run(session, statements, commit=last), strict=True):
+        for i, cur in zip(owner, _run(session, statements, commit=last, meanwhile=meanwhile), strict=True):
             done[i] += max(cur.rowcount, 0)
+    elif meanwhile is not None:
+        meanwhile()
     return done
 
 

@@ -6,7 +6,7 @@ Every value is a bound parameter; `IN` lists hold at most 1,000 values per state
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -105,11 +105,12 @@ class SqlSession:
 
         return lookup(self, lookups)
 
-    def write(self, writes: Sequence[Write], *, last: bool = False) -> list[int]:
+    def write(self, writes: Sequence[Write], *, last: bool = False,
+              meanwhile: Callable[[], None] | None = None) -> list[int]:
         """Apply changes in order (see `persondata.connectors.sql_batch`)."""
         from persondata.connectors.sql_batch import write
 
-        return write(self, writes, last=last)
+        return write(self, writes, last=last, meanwhile=meanwhile)
 
     def apply(self, w: Write) -> int:
         """Apply one change through SQLAlchemy."""

@@ -14,7 +14,7 @@ nothing there.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from contextlib import ExitStack
 from datetime import datetime
 
@@ -63,10 +63,11 @@ def _db(sy: Systems, system: str) -> str:
     return sy.get(system).engine.url.render_as_string(hide_password=False)
 
 
-def apply_system(session: ConnectorSession, dm: DataMap, plan: ErasurePlan,
-                 system: str, *, last: bool = False) -> dict[TableRef, Counts]:
+def apply_system(session: ConnectorSession, dm: DataMap, plan: ErasurePlan, system: str, *,
+                 last: bool = False, meanwhile: Callable[[], None] | None = None) -> dict[TableRef, Counts]:
     """Write one system's part of a plan in the caller's transaction, children before parents
-    (all of it sent together where the connector can; with `last`, with the commit)."""
+    (all of it sent together where the connector can; with `last`, with the commit; `meanwhile`
+    is work to do while it is on its way)."""
     parts: list[tuple[TablePlan, list[Write]]] = []
     for ref in dm.erase_order(system):
         tp = plan.tables.get(ref)
@@ -77,7 +78,7 @@ def apply_system(session: ConnectorSession, dm: DataMap, plan: ErasurePlan,
         if held and tp.restricted_flag:
             writes.insert(0, Write(ref.table, "update", held, {tp.restricted_flag: True}))
         parts.append((tp, writes))
-    done = iter(session.write([w for _, writes in parts for w in writes], last=last))
+    done = iter(session.write([w for _, writes in parts for w in writes], last=last, meanwhile=meanwhile))
     return {tp.ref: counts(tp.row_plan, writes, [next(done) for _ in writes]) for tp, writes in parts}
 
 
@@ -171,27 +172,35 @@ def erase(
                             forced=forced_holds(session, hasher, found, now=now) or None)
         targets = [s for s in plan.systems() if only is None or s in only]
         statuses: dict[str, SystemStatus] = {}
+        result: ErasureResult | None = None
+
+        def prepare() -> None:
+            """What does not depend on the changes' outcome: done while they are on their way."""
+            nonlocal result
+            if result is None:
+                result = _result(policy, plan, dry_run, now, ids, only)
+                audit_service.lock(session)  # the audit chain's lock first, then other state rows
+
         if not dry_run:
             groups: dict[int, list[str]] = {}
             for system in targets:
                 groups.setdefault(id(txs[system]), []).append(system)
+            overlap = not (parallel and len(groups) > 1)  # the state session is not shared by threads
 
             def run(names: list[str]) -> tuple[list[str], str | None]:
                 tx = txs[names[0]]
                 try:
                     for n, system in enumerate(names, 1):
                         apply_system(SqlSession(sy.get(system), tx.conn), dm, plan, system,
-                                     last=n == len(names))
+                                     last=n == len(names), meanwhile=prepare if overlap else None)
                     tx.commit()
                 except PersondataError as exc:
                     tx.rollback()
                     return names, str(exc)
                 return names, None
 
-            if parallel and len(groups) > 1:
-                outcomes = in_parallel(run, list(groups.values()))
-            else:
-                outcomes = [run(names) for names in groups.values()]
+            outcomes = [run(names) for names in groups.values()] if overlap else in_parallel(
+                run, list(groups.values()))
             for names, error in outcomes:
                 for system in names:
                     status = "failed" if error else "done"
@@ -199,9 +208,10 @@ def erase(
     for s in plan.systems():
         statuses.setdefault(s, SystemStatus(system=s, status="planned" if dry_run and s in targets
                                             else "skipped"))
-    result = _result(policy, plan, statuses, dry_run, now, ids, only)
+    prepare()
+    assert result is not None
+    result.systems = [statuses[s] for s in sorted(statuses)]
     done = [s for s, st in statuses.items() if st.status == "done"]
-    audit_service.lock(session)  # the audit chain's lock first, then other state rows
     if not dry_run:
         result.deferred_recorded = _record_holds(session, hasher, plan, done, subject, found.identities,
                                                  actor, request_ref, now)
@@ -260,8 +270,9 @@ def _record_holds(session: Session, hasher: Hasher, plan: ErasurePlan, done: lis
     return new + updated
 
 
-def _result(policy: Policy, plan: ErasurePlan, statuses: dict[str, SystemStatus], dry_run: bool,
-            now: datetime, ids: list[Identity], only: Collection[str] | None) -> ErasureResult:
+def _result(policy: Policy, plan: ErasurePlan, dry_run: bool, now: datetime, ids: list[Identity],
+            only: Collection[str] | None) -> ErasureResult:
+    """The result of an erasure, all but the systems' statuses."""
     tables: list[TableErasureOut] = []
     held: list[HeldRow] = []
     touched: list[str] = []
@@ -288,5 +299,5 @@ def _result(policy: Policy, plan: ErasurePlan, statuses: dict[str, SystemStatus]
     return ErasureResult(
         dry_run=dry_run, at=now, requested=identity_strings(ids),
         identities=identity_strings(plan.discovery.identities), tables=tables,
-        systems=[statuses[s] for s in sorted(statuses)], held=held,
+        held=held,
         notify=recipients_of(policy, touched, policy.controller.languages[0]), totals=totals)

@@ -161,7 +161,7 @@ class ErasureResult(Out):
     requested: list[str]
     identities: list[str]
     tables: list[TableErasureOut]
-    systems: list[SystemStatus]
+    systems: list[SystemStatus] = Field(default_factory=list)
     held: list[HeldRow] = Field(default_factory=list)
     deferred_recorded: int = 0
     keys_shredded: int = 0  # vault data keys destroyed (crypto-shredding)
