@@ -108,8 +108,11 @@ class ConnectorSession(Protocol):
     batched: bool
     """True when lookups given together cost one round trip (then a `Via` saves round trips)."""
 
-    def lookup(self, lookups: Sequence[Lookup]) -> list[list[Row]]:
-        """The rows of each lookup (each row once per lookup), all sent together where possible."""
+    def lookup(self, lookups: Sequence[Lookup], *,
+               meanwhile: Callable[[], None] | None = None) -> list[list[Row]]:
+        """The rows of each lookup (each row once per lookup), all sent together where possible;
+        `meanwhile` (the caller's own work) runs once, while they are on their way where the
+        connector can overlap them, else after them."""
         ...
 
     def write(self, writes: Sequence[Write], *, last: bool = False,

@@ -91,8 +91,10 @@ def _statement(connector: SqlConnector, table: str, cond: Cond,
     return _cached(connector, ("lookup", table, cond, columns), build)
 
 
-def lookup(session: SqlSession, lookups: Sequence[Lookup]) -> list[list[Row]]:
-    """The rows of each lookup, deduplicated by primary key; see the module docstring."""
+def lookup(session: SqlSession, lookups: Sequence[Lookup], *,
+           meanwhile: Callable[[], None] | None = None) -> list[list[Row]]:
+    """The rows of each lookup, deduplicated by primary key; see the module docstring. `meanwhile`
+    runs while they are on their way (PostgreSQL), else after them."""
     connector = session.connector
     work: list[tuple[int, sa.Select[Any], str | None, tuple[str, ...], dict[str, Any]]] = []
     for i, lk in enumerate(lookups):
@@ -100,11 +102,14 @@ def lookup(session: SqlSession, lookups: Sequence[Lookup]) -> list[list[Row]]:
             stmt, text, names = _statement(connector, lk.table, cond, lk.columns)
             work.append((i, stmt, text, names, {f"p{n}": v for n, v in enumerate(values)}))
     if connector.dialect == "postgresql":
-        cursors = _run(session, [(text or "", params) for _, _, text, _, params in work], reads=True)
+        cursors = _run(session, [(text or "", params) for _, _, text, _, params in work], reads=True,
+                       meanwhile=meanwhile)
         results = [[dict(zip(names, r, strict=True)) for r in cur.fetchall()]
                    for (_, _, _, names, _), cur in zip(work, cursors, strict=True)]
     else:
         results = [session.rows(stmt, params) for _, stmt, _, _, params in work]
+        if meanwhile is not None:
+            meanwhile()
     out: list[dict[Any, Row]] = [{} for _ in lookups]
     for (i, *_), rows in zip(work, results, strict=True):
         pk = connector.primary_key(lookups[i].table)

@@ -99,11 +99,12 @@ class SqlSession:
         self.read_batches = read_batches  # each batch is its own read-only transaction (see Tx)
         self.batched = connector.dialect == "postgresql"  # psycopg's pipeline mode
 
-    def lookup(self, lookups: Sequence[Lookup]) -> list[list[Row]]:
+    def lookup(self, lookups: Sequence[Lookup], *,
+               meanwhile: Callable[[], None] | None = None) -> list[list[Row]]:
         """The rows of each lookup (see `persondata.connectors.sql_batch`)."""
         from persondata.connectors.sql_batch import lookup
 
-        return lookup(self, lookups)
+        return lookup(self, lookups, meanwhile=meanwhile)
 
     def write(self, writes: Sequence[Write], *, last: bool = False,
               meanwhile: Callable[[], None] | None = None) -> list[int]:

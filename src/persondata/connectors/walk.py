@@ -191,12 +191,13 @@ def _plan_references(state: _State, planned: dict[TableRef, _Planned]) -> dict[T
         for parent, edges in out.items()}
 
 
-def _pass(state: _State, system: str, session: ConnectorSession,
-          pk: dict[TableRef, str]) -> tuple[int, int]:
+def _pass(state: _State, system: str, session: ConnectorSession, pk: dict[TableRef, str],
+          meanwhile: Callable[[], None] | None = None) -> tuple[int, int]:
     """One pass over a system, parents before children; returns the queries and round trips made.
 
     A session that sends lookups together gets every table's lookup at once (children through
-    their parents' lookups by subquery); else each table is looked up in turn, after its parents."""
+    their parents' lookups by subquery); else each table is looked up in turn, after its parents.
+    `meanwhile` runs while the lookups are on their way (or after the first)."""
     batched = session.batched
     planned: dict[TableRef, _Planned] = {}
     queries = 0
@@ -206,10 +207,14 @@ def _pass(state: _State, system: str, session: ConnectorSession,
             continue
         planned[ref] = p
         if not batched:
-            queries += _absorb(state, pk, [(ref, p)], session.lookup([p.lookup]))
+            queries += _absorb(state, pk, [(ref, p)], session.lookup([p.lookup], meanwhile=meanwhile))
+            meanwhile = None
     if batched and planned:
         items = list(planned.items()) + list(_plan_references(state, planned).items())
-        queries += _absorb(state, pk, items, session.lookup([p.lookup for _, p in items]))
+        found = session.lookup([p.lookup for _, p in items], meanwhile=meanwhile)
+        queries += _absorb(state, pk, items, found)
+    elif meanwhile is not None:
+        meanwhile()
     return queries, (1 if batched and planned else queries)
 
 
@@ -282,13 +287,15 @@ def discover(
     parallel: bool = True,
     session_for: Callable[[str], ConnectorSession] | None = None,
     shared_by: Callable[[str], Any] | None = None,
+    meanwhile: Callable[[], None] | None = None,
 ) -> Discovery:
     """Find a subject's rows in every system: identities, ownership, expansion, references.
 
     Each system is read in a read-only transaction, unless `session_for` hands out the
     sessions to use (e.g. the write transactions an erasure then changes the rows in);
     `shared_by` then names the connection each system's session uses, so that systems on one
-    connection are never searched at the same time.
+    connection are never searched at the same time. `meanwhile` is the caller's own work, run
+    once in this thread: while the first lookups are on their way where they are sent together.
     """
     requested = sorted(set(identities))
     state = _State(dm, {})
@@ -311,6 +318,7 @@ def discover(
 
         passes = 0
         normalised: dict[tuple[str, str], str | None] = {}
+        pending = [meanwhile] if meanwhile is not None else []
         while True:
             active = [s for s in names if _has_work(state, s)]
             if not active:
@@ -322,19 +330,26 @@ def discover(
             for s in active:  # systems sharing a connection are searched one after the other
                 groups.setdefault(shared_by(s) if shared_by is not None else s, []).append(s)
 
-            def run(names: list[str]) -> list[tuple[int, int]]:
-                return [_pass(state, s, sessions[s], pks) for s in names]
+            def run(names: list[str], first: Callable[[], None] | None = None) -> list[tuple[int, int]]:
+                return [_pass(state, s, sessions[s], pks, first if i == 0 else None)
+                        for i, s in enumerate(names)]
 
             if parallel and len(groups) > 1:
                 done = [c for cs in in_parallel(run, list(groups.values())) for c in cs]
             else:
-                done = [c for names in groups.values() for c in run(names)]
+                first = pending.pop() if pending else None
+                done = [c for i, group in enumerate(groups.values())
+                        for c in run(group, None if i else first)]
+            while pending:
+                pending.pop()()
             state.queries += sum(q for q, _ in done)
             state.round_trips += sum(t for _, t in done)
             if expand:
                 for kind, values in _gather(dm, state.found, country, normalised).items():
                     if kind in kinds:
                         state.known.setdefault(kind, set()).update(values)
+        while pending:  # nothing to look up
+            pending.pop()()
         subject = {r: t for r, t in state.found.items() if t.rows}
         references = _follow_references(dm, subject, session_of, pks, state)
     found_ids = sorted(Identity(k, v) for k, vals in state.known.items() for v in vals)

@@ -17,7 +17,7 @@ from persondata.dsr.results import RecipientOut
 from persondata.errors import InputError
 from persondata.i18n.describe import in_eea, transfer_words
 from persondata.identity import Hasher, Identity
-from persondata.policy.model import Policy
+from persondata.policy.model import Policy, Recipient
 
 Decrypt = Callable[[Any], Any]
 """Turns a stored ciphertext (a field declared `encrypted: true`) into its clear value."""
@@ -56,17 +56,27 @@ def identity_hashes(hasher: Hasher, identities: Iterable[Identity]) -> list[str]
 
 
 def recipients_of(policy: Policy, purposes: Iterable[str], lang: str = "en") -> list[RecipientOut]:
-    """The recipients of some purposes (Art. 15(1)(c) / Art. 19), each once, in policy order."""
-    wanted = {r for p in purposes if p in policy.purposes for r in policy.purposes[p].recipients}
-    out: list[RecipientOut] = []
-    for key, r in policy.recipients.items():
-        if key not in wanted:
-            continue
-        out.append(RecipientOut(key=key, name=r.name_in(lang), role=r.role.value, country=r.country,
-                                third_country=not in_eea(r.country),
-                                transfer=r.transfer.value if r.transfer else None,
-                                transfer_text=transfer_words(r, lang)))
-    return out
+    """The recipients of some purposes (Art. 15(1)(c) / Art. 19), each once, in policy order
+    (the same for every subject: cached per policy)."""
+    wanted = frozenset(r for p in purposes if p in policy.purposes for r in policy.purposes[p].recipients)
+    key = (id(policy), wanted, lang)
+    hit = _RECIPIENTS.get(key)
+    if hit is None or hit[0] is not policy:
+        if len(_RECIPIENTS) > 1024:
+            _RECIPIENTS.clear()
+        hit = _RECIPIENTS[key] = (policy, [_recipient(k, r, lang) for k, r in policy.recipients.items()
+                                           if k in wanted])
+    return list(hit[1])
+
+
+_RECIPIENTS: dict[tuple[int, frozenset[str], str], tuple[Policy, list[RecipientOut]]] = {}
+
+
+def _recipient(key: str, r: Recipient, lang: str) -> RecipientOut:
+    transfer = r.transfer.value if r.transfer else None
+    return RecipientOut(key=key, name=r.name_in(lang), role=r.role.value, country=r.country,
+                        third_country=not in_eea(r.country), transfer=transfer,
+                        transfer_text=transfer_words(r, lang))
 
 
 def audit(session: Session, *, actor: str, action: str, subject: str, target: str | None,

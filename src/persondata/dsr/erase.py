@@ -17,6 +17,7 @@ import uuid
 from collections.abc import Callable, Collection, Mapping, Sequence
 from contextlib import ExitStack
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -163,13 +164,15 @@ def erase(
             txs[system] = tx
             return SqlSession(connector, tx.conn)
 
-        found = discover(dm, sy.get, ids, country=policy.controller.country, expand=expand,
-                         session_for=session_for, shared_by=lambda system: _db(sy, system))
-        from persondata.retention.holds import forced_holds  # the DPO's holds (litigation, orders)
+        from persondata.retention.holds import active_holds, forced_holds  # the DPO's holds
 
+        holds: list[Any] = []  # read while the first lookups are on their way
+        found = discover(dm, sy.get, ids, country=policy.controller.country, expand=expand,
+                         session_for=session_for, shared_by=lambda system: _db(sy, system),
+                         meanwhile=lambda: holds.extend(active_holds(session, now)))
         plan = plan_erasure(policy, dm, found, lambda ref: sy.get(ref.system).columns(ref.table),
                             today=now.date(), hasher=hasher, session_for=session_for,
-                            forced=forced_holds(session, hasher, found, now=now) or None)
+                            forced=forced_holds(session, hasher, found, now=now, active=holds) or None)
         targets = [s for s in plan.systems() if only is None or s in only]
         statuses: dict[str, SystemStatus] = {}
         result: ErasureResult | None = None
@@ -298,6 +301,5 @@ def _result(policy: Policy, plan: ErasurePlan, dry_run: bool, now: datetime, ids
               for k in ("deleted", "anonymised", "held", "reported_only", "unchanged")}
     return ErasureResult(
         dry_run=dry_run, at=now, requested=identity_strings(ids),
-        identities=identity_strings(plan.discovery.identities), tables=tables,
-        held=held,
+        identities=identity_strings(plan.discovery.identities), tables=tables, held=held,
         notify=recipients_of(policy, touched, policy.controller.languages[0]), totals=totals)

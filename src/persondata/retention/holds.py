@@ -117,16 +117,23 @@ def _target(hold: RetentionHold) -> str:
     return f"{hold.system}"
 
 
-def forced_holds(session: Session, hasher: Hasher, discovery: Any, *,
-                 now: datetime) -> dict[Any, dict[Any, Any]]:
+def active_holds(session: Session, now: datetime) -> list[Any]:
+    """The holds in force now (to hand to forced_holds)."""
+    return repository.active_holds(session, now)
+
+
+def forced_holds(session: Session, hasher: Hasher, discovery: Any, *, now: datetime,
+                 active: list[Any] | None = None) -> dict[Any, dict[Any, Any]]:
     """For an erasure request: the rows a DPO hold covers (the subject, or a held table or system).
 
     Returned as persondata.dsr's forced holds, so the erasure leaves them alone, reports them
     as held (`hold #N`, the reason, the end date) and records deferred erasures that the
-    retention engine carries out once the hold has been released or has ended."""
+    retention engine carries out once the hold has been released or has ended. `active`: the
+    holds in force (`active_holds`), when the caller has read them already."""
     from persondata.dsr.holds import Hold
 
-    active = repository.active_holds(session, now)
+    if active is None:
+        active = repository.active_holds(session, now)
     if not active:
         return {}
     subjects = {hasher.hash(i) for i in discovery.identities}
