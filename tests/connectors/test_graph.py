@@ -8,6 +8,7 @@ import pytest
 import sqlalchemy as sa
 import yaml
 
+from persondata.connectors.found import Discovery
 from persondata.connectors.graph import DataMap, TableRef
 from persondata.connectors.protocol import DataMapError
 from persondata.connectors.sql import Systems
@@ -97,6 +98,24 @@ def test_subject_found_across_systems_and_levels(shop: Shop) -> None:
     # 6 tables in the first pass, customer and ticket by the new identities, 1 reference.
     assert found.queries == 9
     assert found.passes == 2
+
+
+def test_ahead_is_given_what_was_found_before_each_expansion_pass(shop: Shop) -> None:
+    seen: list[Discovery] = []
+    with shop.systems() as systems:
+        found = discover(shop.datamap(), systems.get, [JANE], ahead=seen.append)
+    [before] = seen  # one expansion pass
+    assert TableRef("support", "ticket") not in before.tables  # that pass finds her ticket by phone
+    assert [str(i) for i in before.identities] == [str(i) for i in found.identities]
+    assert not found.same_finds(before)
+    sa_engine = sa.create_engine(shop.support_url)
+    with sa_engine.begin() as c:
+        c.execute(sa.text("DELETE FROM ticket WHERE id = 1"))
+    sa_engine.dispose()
+    with shop.systems() as systems:
+        again = discover(shop.datamap(), systems.get, [JANE], ahead=seen.append)
+    assert len(seen) == 2 and again.same_finds(seen[1])  # the expansion pass found nothing new
+    assert sorted(seen[1].tables[TableRef("shop", "orders")].rows) == [10, 11]
 
 
 def test_without_expansion_only_the_given_identity(shop: Shop) -> None:

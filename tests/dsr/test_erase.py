@@ -6,6 +6,7 @@ import json
 from datetime import UTC, date, datetime
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 import yaml
 
@@ -109,6 +110,29 @@ def test_erasure_applies_each_strategy_and_holds_the_invoice(shop: Shop, state: 
     assert [r.key for r in result.notify] == ["carrier", "accountant", "mailer"]
 
 
+def test_a_plan_made_while_expansion_runs_is_kept_when_it_finds_nothing_new(
+        shop: Shop, state: Database, hasher: Hasher, monkeypatch: pytest.MonkeyPatch) -> None:
+    from persondata.dsr import erase as module
+
+    plans: list[object] = []
+    real = module.plan_erasure
+    monkeypatch.setattr(module, "plan_erasure", lambda *a, **kw: plans.append(a) or real(*a, **kw))
+    run(shop, state, hasher, dry_run=True)  # her ticket turns up in the expansion pass: planned again
+    assert len(plans) == 2
+    engine = sa.create_engine(shop.support_url)
+    with engine.begin() as c:
+        c.execute(sa.text("DELETE FROM ticket WHERE id = 1"))
+    engine.dispose()
+    plans.clear()
+    result = run(shop, state, hasher)  # the expansion pass (her phone) finds nothing new
+    assert len(plans) == 1
+    assert by_table(result) == {
+        "shop.customer": {"anonymised": 1}, "shop.invoice": {"deleted": 1, "held": 1},
+        "shop.login": {"deleted": 1}, "shop.order_items": {"anonymised": 1}, "shop.orders": {"anonymised": 2},
+        "shop.payment_card": {"anonymised": 1}, "shop.address": {"reported_only": 1}}
+    assert rows(shop, "customer")[1]["email"] is None and 30 not in rows(shop, "login")
+
+
 def test_held_rows_are_deferred_and_restricted(shop: Shop, state: Database, hasher: Hasher) -> None:
     run(shop, state, hasher)
     with state.transaction() as session:
@@ -181,6 +205,31 @@ def test_a_failing_system_leaves_nothing_half_done_and_resumes(sqlite_shop: Shop
     assert 1 not in rows(sqlite_shop, "ticket")
 
 
+def test_a_failing_change_records_the_failure_not_what_was_assumed(shop: Shop, state: Database,
+                                                                   hasher: Hasher) -> None:
+    # One transaction: what it means for the state is recorded while the changes are on their
+    # way, as if they succeed, and taken back when they fail.
+    engine = sa.create_engine(shop.shop_url)
+    with engine.begin() as c:  # a table outside the data map still points at her login
+        c.execute(sa.text("CREATE TABLE login_event (id INTEGER PRIMARY KEY, login_id INTEGER NOT NULL"
+                          " REFERENCES login (id))"))
+        c.execute(sa.text("INSERT INTO login_event (id, login_id) VALUES (1, 30)"))
+    before = snapshot(shop)
+    result = run(shop, state, hasher, only=["shop"])
+    assert {s.system: s.status for s in result.systems} == {"shop": "failed", "support": "skipped"}
+    assert result.deferred_recorded == 0
+    assert snapshot(shop) == before
+    with state.transaction() as session:
+        assert repository.open_deferred(session) == [] and repository.restricted_hashes(session) == set()
+        [entry] = [e for e in audit_service.tail(session, 5) if (e.action, e.target) == ("dsr.erase", "shop")]
+        assert json.loads(entry.details)["status"] == "failed"
+        assert audit_service.verify(session).ok
+    with engine.begin() as c:
+        c.execute(sa.text("DROP TABLE login_event"))
+    engine.dispose()
+    assert run(shop, state, hasher, only=["shop"]).complete
+
+
 def test_only_some_systems(sqlite_shop: Shop, state: Database, hasher: Hasher) -> None:
     result = run(sqlite_shop, state, hasher, only=["support"])
     assert {s.system: s.status for s in result.systems} == {"shop": "skipped", "support": "done"}
@@ -233,8 +282,9 @@ systems:
 """
 
 
-def test_rows_others_still_point_at_are_shared_not_deleted(company_url: str, state: Database,
-                                                            hasher: Hasher) -> None:
+@pytest.mark.parametrize("expansion", [False, True], ids=["by-cvr", "by-cvr-then-email"])
+def test_rows_others_still_point_at_are_shared_not_deleted(company_url: str, state: Database, hasher: Hasher,
+                                                            expansion: bool) -> None:
     md = sa.MetaData()
     sa.Table("company", md, sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
              sa.Column("cvr", sa.String(10)), sa.Column("contact_email", sa.String(100)))
@@ -250,7 +300,11 @@ def test_rows_others_still_point_at_are_shared_not_deleted(company_url: str, sta
         c.execute(md.tables["site"].insert(), [{"id": 10, "company_id": 1, "street": "Havnegade 1"},
                                                {"id": 11, "company_id": 1, "street": "Old street 2"}])
         c.execute(md.tables["employee"].insert(), [{"id": 100, "email": "ann@a.dk", "site_id": 10}])
-    policy = Policy.model_validate(yaml.safe_load(SHARED_POLICY))
+    # With an e-mail identity too, the plan is made while expansion runs, and made again with
+    # the database asked which rows others still point at.
+    text = SHARED_POLICY.replace("{cvr: cvr}", "{cvr: cvr, email: contact_email}") if expansion \
+        else SHARED_POLICY
+    policy = Policy.model_validate(yaml.safe_load(text))
     with state.transaction() as session:
         result = erase(session, policy, [make_identity("cvr", "14856455")], hasher=hasher, actor="dpo",
                        now=NOW, env={"TEL_DB": company_url})

@@ -29,22 +29,21 @@ from collections.abc import Callable, Collection, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass, field
-from functools import lru_cache
-from typing import Any, Literal, TypeVar
+from functools import lru_cache, partial
+from typing import Any, TypeVar
 
 import phonenumbers
 
+from persondata.connectors.found import Discovery, FoundTable
 from persondata.connectors.graph import DataMap, Edge, TableRef
 from persondata.connectors.protocol import Connector, ConnectorSession, Lookup, Row, Via
 from persondata.errors import IdentityError
 from persondata.identity import Identity, normalise
 
-Reach = Literal["identity", "owned", "reference"]
 T = TypeVar("T")
 R = TypeVar("R")
 _POOL: list[ThreadPoolExecutor] = []
 _POOL_LOCK = threading.Lock()
-_RANK: dict[Reach, int] = {"identity": 0, "owned": 1, "reference": 2}
 
 
 def in_parallel(fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
@@ -79,45 +78,6 @@ def _variants(identity: Identity) -> set[str]:
             phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.INTERNATIONAL),
         }
     return out
-
-
-@dataclass
-class FoundTable:
-    """Rows of one table found for the subject, by primary key, with how each was reached."""
-
-    ref: TableRef
-    primary_key: str
-    rows: dict[Any, Row] = field(default_factory=dict)
-    reach: dict[Any, Reach] = field(default_factory=dict)
-
-    def add(self, row: Row, reach: Reach) -> bool:
-        """Add a row; True when it is new. Identity beats owned beats reference."""
-        key = row[self.primary_key]
-        old = self.reach.get(key)
-        if old is None:
-            self.rows[key] = row
-            self.reach[key] = reach
-            return True
-        if _RANK[reach] < _RANK[old]:
-            self.reach[key] = reach
-        return False
-
-
-@dataclass
-class Discovery:
-    """Everything found for one subject."""
-
-    requested: list[Identity]
-    identities: list[Identity]
-    tables: dict[TableRef, FoundTable]  # the subject's rows (reached by identity or ownership)
-    references: dict[TableRef, FoundTable]  # rows only pointed at (reported, never erased)
-    queries: int = 0
-    passes: int = 0
-    round_trips: int = 0  # queries sent together (PostgreSQL's pipeline) count once
-
-    def row_count(self) -> int:
-        """How many of the subject's own rows were found."""
-        return sum(len(t.rows) for t in self.tables.values())
 
 
 @dataclass
@@ -288,6 +248,7 @@ def discover(
     session_for: Callable[[str], ConnectorSession] | None = None,
     shared_by: Callable[[str], Any] | None = None,
     meanwhile: Callable[[], None] | None = None,
+    ahead: Callable[[Discovery], None] | None = None,
 ) -> Discovery:
     """Find a subject's rows in every system: identities, ownership, expansion, references.
 
@@ -296,6 +257,9 @@ def discover(
     `shared_by` then names the connection each system's session uses, so that systems on one
     connection are never searched at the same time. `meanwhile` is the caller's own work, run
     once in this thread: while the first lookups are on their way where they are sent together.
+    `ahead` is the caller's work on what has been found so far, run in this thread while each
+    later pass (identity expansion) is on its way; when that pass finds nothing new, the result
+    `same_finds` what `ahead` was given, and the caller can keep what it made of it.
     """
     requested = sorted(set(identities))
     state = _State(dm, {})
@@ -334,6 +298,8 @@ def discover(
                 return [_pass(state, s, sessions[s], pks, first if i == 0 else None)
                         for i, s in enumerate(names)]
 
+            if ahead is not None and passes > 1:
+                pending.append(partial(ahead, _snapshot(requested, state, pks)))
             if parallel and len(groups) > 1:
                 done = [c for cs in in_parallel(run, list(groups.values())) for c in cs]
             else:
@@ -354,6 +320,14 @@ def discover(
         references = _follow_references(dm, subject, session_of, pks, state)
     found_ids = sorted(Identity(k, v) for k, vals in state.known.items() for v in vals)
     return Discovery(requested, found_ids, subject, references, state.queries, passes, state.round_trips)
+
+
+def _snapshot(requested: list[Identity], state: _State, pks: dict[TableRef, str]) -> Discovery:
+    """What has been found so far, as it would be returned now (copies: later passes add to it)."""
+    subject = {r: FoundTable(r, t.primary_key, dict(t.rows), dict(t.reach))
+               for r, t in state.found.items() if t.rows}
+    found_ids = sorted(Identity(k, v) for k, vals in state.known.items() for v in vals)
+    return Discovery(requested, found_ids, subject, _references(subject, pks, state))
 
 
 def _has_work(state: _State, system: str) -> bool:
@@ -403,6 +377,12 @@ def _follow_references(
             table = state.referenced.setdefault(ref, FoundTable(ref, pks[ref]))
             for row in rows:
                 table.add(row, "reference")
+    return _references(subject, pks, state)
+
+
+def _references(subject: dict[TableRef, FoundTable], pks: dict[TableRef, str],
+                state: _State) -> dict[TableRef, FoundTable]:
+    """The rows fetched by reference that are not the subject's own."""
     out: dict[TableRef, FoundTable] = {}
     for ref, table in state.referenced.items():
         own = subject.get(ref)

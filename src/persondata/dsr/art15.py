@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from persondata.authorities import authority_for
+from persondata.connectors.found import FoundTable
 from persondata.connectors.graph import TableRef
-from persondata.connectors.walk import FoundTable
 from persondata.dsr.common import Decrypt, json_value, recipients_of
 from persondata.dsr.results import AuthorityOut, ColumnOut, PurposeOut, RightOut, TableOut
 from persondata.i18n import t

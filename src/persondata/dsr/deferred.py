@@ -18,9 +18,9 @@ from pydantic import Field
 from sqlalchemy.orm import Session
 
 from persondata.audit.service import lock as audit_lock
+from persondata.connectors.found import Discovery, FoundTable
 from persondata.connectors.graph import DataMap, TableRef
 from persondata.connectors.sql import Systems
-from persondata.connectors.walk import Discovery, FoundTable
 from persondata.db.base import utcnow
 from persondata.dsr import repository
 from persondata.dsr.common import audit, systems_for

@@ -19,10 +19,11 @@ from contextlib import ExitStack
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
 from persondata.audit import service as audit_service
 from persondata.audit.service import NewEntry
+from persondata.connectors.found import Discovery
 from persondata.connectors.graph import DataMap, TableRef
 from persondata.connectors.protocol import ConnectorSession, Write
 from persondata.connectors.sql import SqlSession, Systems, Tx
@@ -38,7 +39,7 @@ from persondata.dsr.common import (
     subject_hash,
     systems_for,
 )
-from persondata.dsr.erase_plan import ErasurePlan, TablePlan, change_words, plan_erasure
+from persondata.dsr.erase_plan import ErasurePlan, TablePlan, asks_references, change_words, plan_erasure
 from persondata.dsr.models import DeferredErasure, Restriction
 from persondata.dsr.results import ErasureResult, HeldRow, RowAction, SystemStatus, TableErasureOut
 from persondata.errors import PersondataError
@@ -167,74 +168,110 @@ def erase(
         from persondata.retention.holds import active_holds, forced_holds  # the DPO's holds
 
         holds: list[Any] = []  # read while the first lookups are on their way
+        ahead: list[ErasurePlan] = []  # planned while identity expansion is on its way
+
+        def planned(discovery: Discovery, ask: Callable[[str], ConnectorSession] | None) -> ErasurePlan:
+            forced = forced_holds(session, hasher, discovery, now=now, active=holds) or None
+            return plan_erasure(policy, dm, discovery, lambda ref: sy.get(ref.system).columns(ref.table),
+                                today=now.date(), hasher=hasher, session_for=ask, forced=forced)
+
         found = discover(dm, sy.get, ids, country=policy.controller.country, expand=expand,
                          session_for=session_for, shared_by=lambda system: _db(sy, system),
-                         meanwhile=lambda: holds.extend(active_holds(session, now)))
-        plan = plan_erasure(policy, dm, found, lambda ref: sy.get(ref.system).columns(ref.table),
-                            today=now.date(), hasher=hasher, session_for=session_for,
-                            forced=forced_holds(session, hasher, found, now=now, active=holds) or None)
+                         meanwhile=lambda: holds.extend(active_holds(session, now)),
+                         ahead=lambda so_far: ahead.append(planned(so_far, None)))
+        if ahead and found.same_finds(ahead[-1].discovery) and not asks_references(dm, ahead[-1]):
+            plan = ErasurePlan(found, ahead[-1].tables)
+        else:
+            plan = planned(found, session_for)
         targets = [s for s in plan.systems() if only is None or s in only]
-        statuses: dict[str, SystemStatus] = {}
+        groups: dict[int, list[str]] = {}
+        for system in [] if dry_run else targets:
+            groups.setdefault(id(txs[system]), []).append(system)
+        overlap = not (parallel and len(groups) > 1)  # the state session is not shared by threads
         result: ErasureResult | None = None
+        assumed: dict[str, SystemStatus] | None = None  # recorded while the changes are on their way
+        savepoint: SessionTransaction | None = None
 
-        def prepare() -> None:
-            """What does not depend on the changes' outcome: done while they are on their way."""
-            nonlocal result
+        def record(statuses: dict[str, SystemStatus]) -> None:
+            assert result is not None
+            _record(session, policy, hasher, plan, result, statuses, subject, actor, request_ref, now)
+
+        def prepare(ahead: bool = True) -> None:
+            """What does not depend on the changes' outcome (and, with one transaction to wait
+            for, its record as if it succeeds, in a savepoint): done while they are on their way."""
+            nonlocal result, assumed, savepoint
             if result is None:
                 result = _result(policy, plan, dry_run, now, ids, only)
                 audit_service.lock(session)  # the audit chain's lock first, then other state rows
+                if ahead and len(groups) == 1:
+                    assumed = _statuses(plan, targets, dry_run, dict.fromkeys(targets))
+                    savepoint = session.begin_nested()
+                    record(assumed)
 
-        if not dry_run:
-            groups: dict[int, list[str]] = {}
-            for system in targets:
-                groups.setdefault(id(txs[system]), []).append(system)
-            overlap = not (parallel and len(groups) > 1)  # the state session is not shared by threads
+        def run(names: list[str]) -> tuple[list[str], str | None]:
+            tx = txs[names[0]]
+            try:
+                for n, system in enumerate(names, 1):
+                    apply_system(SqlSession(sy.get(system), tx.conn), dm, plan, system,
+                                 last=n == len(names), meanwhile=prepare if overlap else None)
+                tx.commit()
+            except PersondataError as exc:
+                tx.rollback()
+                return names, str(exc)
+            return names, None
 
-            def run(names: list[str]) -> tuple[list[str], str | None]:
-                tx = txs[names[0]]
-                try:
-                    for n, system in enumerate(names, 1):
-                        apply_system(SqlSession(sy.get(system), tx.conn), dm, plan, system,
-                                     last=n == len(names), meanwhile=prepare if overlap else None)
-                    tx.commit()
-                except PersondataError as exc:
-                    tx.rollback()
-                    return names, str(exc)
-                return names, None
-
-            outcomes = [run(names) for names in groups.values()] if overlap else in_parallel(
-                run, list(groups.values()))
-            for names, error in outcomes:
-                for system in names:
-                    status = "failed" if error else "done"
-                    statuses[system] = SystemStatus(system=system, status=status, error=error)
-    for s in plan.systems():
-        statuses.setdefault(s, SystemStatus(system=s, status="planned" if dry_run and s in targets
-                                            else "skipped"))
-    prepare()
+        outcomes = [run(names) for names in groups.values()] if overlap else in_parallel(
+            run, list(groups.values()))
+    statuses = _statuses(plan, targets, dry_run, {s: error for names, error in outcomes for s in names})
+    prepare(ahead=False)
+    if savepoint is not None:
+        if statuses == assumed:
+            savepoint.commit()
+            assert result is not None
+            return result
+        savepoint.rollback()  # a system failed: record what happened instead
+    record(statuses)
     assert result is not None
+    return result
+
+
+def _statuses(plan: ErasurePlan, targets: list[str], dry_run: bool,
+              errors: dict[str, str | None]) -> dict[str, SystemStatus]:
+    """Each system's status: done or failed (with its error) where changes were made, else
+    planned (a dry run) or skipped."""
+    out = {s: SystemStatus(system=s, status="failed" if e else "done", error=e) for s, e in errors.items()}
+    for s in plan.systems():
+        out.setdefault(s, SystemStatus(system=s, status="planned" if dry_run and s in targets else "skipped"))
+    return out
+
+
+def _record(session: Session, policy: Policy, hasher: Hasher, plan: ErasurePlan, result: ErasureResult,
+            statuses: dict[str, SystemStatus], subject: str, actor: str, request_ref: str | None,
+            now: datetime) -> None:
+    """The state's part of an outcome: the statuses on the result, deferred erasures and the
+    held_rows restriction for held rows, crypto-shredding, and one audit entry per system."""
     result.systems = [statuses[s] for s in sorted(statuses)]
     done = [s for s, st in statuses.items() if st.status == "done"]
-    if not dry_run:
-        result.deferred_recorded = _record_holds(session, hasher, plan, done, subject, found.identities,
+    identities = plan.discovery.identities
+    if not result.dry_run:
+        result.deferred_recorded = _record_holds(session, hasher, plan, done, subject, identities,
                                                  actor, request_ref, now)
         if done:
-            result.keys_shredded = _shred_keys(session, policy, hasher, plan, found.identities, actor, now)
+            result.keys_shredded = _shred_keys(session, policy, hasher, plan, identities, actor, now)
     entries = []
     for system in sorted(statuses) or [""]:
         st = statuses.get(system)
         tables = [t for t in result.tables if t.system == system]
         entries.append(NewEntry(
-            actor=actor, action="dsr.erase.plan" if dry_run else "dsr.erase", subject=subject,
+            actor=actor, action="dsr.erase.plan" if result.dry_run else "dsr.erase", subject=subject,
             target=system or None,
             details={"status": st.status if st else "nothing", "error": st.error if st else None,
-                     "identities": sorted({i.kind for i in found.identities}),
+                     "identities": sorted({i.kind for i in identities}),
                      "tables": {t.table: {"deleted": t.deleted, "anonymised": t.anonymised,
                                           "held": t.held} for t in tables},
                      "request": request_ref},
             at=now))
     audit_service.record_many(session, entries)  # one entry per system, one insert
-    return result
 
 
 def _shred_keys(session: Session, policy: Policy, hasher: Hasher, plan: ErasurePlan,

@@ -22,10 +22,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Literal
 
+from persondata.connectors.found import Discovery
 from persondata.connectors.graph import DataMap, TableRef
 from persondata.connectors.protocol import ColumnInfo, ConnectorSession, Row
 from persondata.connectors.strategies import RowPlan, TableErasure, plan_rows, table_erasure
-from persondata.connectors.walk import Discovery
 from persondata.dsr.holds import Hold, hold_for
 from persondata.identity import Hasher
 from persondata.policy.model import Policy, Strategy
@@ -113,6 +113,14 @@ def _keep_parents(dm: DataMap, tables: dict[TableRef, TablePlan]) -> None:
                         if d.deferred:
                             pd.deferred, pd.due = True, d.due
                         changed = True
+
+
+def asks_references(dm: DataMap, plan: ErasurePlan) -> bool:
+    """True when rows to be deleted may still be pointed at by other tables (planning with
+    `session_for` then asks the database which are shared)."""
+    deleting = {ref for ref, tp in plan.tables.items()
+                if any(d.action == "delete" for d in tp.decisions.values())}
+    return any(edge.parent in deleting and not edge.ownership for edge in dm.edges)
 
 
 def _keep_referenced(dm: DataMap, tables: dict[TableRef, TablePlan],

@@ -19,9 +19,10 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from persondata.connectors.found import Discovery
 from persondata.connectors.graph import DataMap, TableRef
 from persondata.connectors.sql import Systems
-from persondata.connectors.walk import Discovery, discover
+from persondata.connectors.walk import discover
 from persondata.db.base import utcnow
 from persondata.dsr import repository
 from persondata.dsr.access import access
