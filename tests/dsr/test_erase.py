@@ -207,8 +207,8 @@ def test_a_failing_system_leaves_nothing_half_done_and_resumes(sqlite_shop: Shop
 
 def test_a_failing_change_records_the_failure_not_what_was_assumed(shop: Shop, state: Database,
                                                                    hasher: Hasher) -> None:
-    # One transaction: what it means for the state is recorded while the changes are on their
-    # way, as if they succeed, and taken back when they fail.
+    # One transaction, its changes and COMMIT sent together (PostgreSQL): the failure is what
+    # the state records, and nothing of the plan is kept.
     engine = sa.create_engine(shop.shop_url)
     with engine.begin() as c:  # a table outside the data map still points at her login
         c.execute(sa.text("CREATE TABLE login_event (id INTEGER PRIMARY KEY, login_id INTEGER NOT NULL"

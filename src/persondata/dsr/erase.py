@@ -19,7 +19,7 @@ from contextlib import ExitStack
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy.orm import Session
 
 from persondata.audit import service as audit_service
 from persondata.audit.service import NewEntry
@@ -189,24 +189,13 @@ def erase(
             groups.setdefault(id(txs[system]), []).append(system)
         overlap = not (parallel and len(groups) > 1)  # the state session is not shared by threads
         result: ErasureResult | None = None
-        assumed: dict[str, SystemStatus] | None = None  # recorded while the changes are on their way
-        savepoint: SessionTransaction | None = None
 
-        def record(statuses: dict[str, SystemStatus]) -> None:
-            assert result is not None
-            _record(session, policy, hasher, plan, result, statuses, subject, actor, request_ref, now)
-
-        def prepare(ahead: bool = True) -> None:
-            """What does not depend on the changes' outcome (and, with one transaction to wait
-            for, its record as if it succeeds, in a savepoint): done while they are on their way."""
-            nonlocal result, assumed, savepoint
+        def prepare() -> None:
+            """What does not depend on the changes' outcome: done while they are on their way."""
+            nonlocal result
             if result is None:
                 result = _result(policy, plan, dry_run, now, ids, only)
                 audit_service.lock(session)  # the audit chain's lock first, then other state rows
-                if ahead and len(groups) == 1:
-                    assumed = _statuses(plan, targets, dry_run, dict.fromkeys(targets))
-                    savepoint = session.begin_nested()
-                    record(assumed)
 
         def run(names: list[str]) -> tuple[list[str], str | None]:
             tx = txs[names[0]]
@@ -223,15 +212,9 @@ def erase(
         outcomes = [run(names) for names in groups.values()] if overlap else in_parallel(
             run, list(groups.values()))
     statuses = _statuses(plan, targets, dry_run, {s: error for names, error in outcomes for s in names})
-    prepare(ahead=False)
-    if savepoint is not None:
-        if statuses == assumed:
-            savepoint.commit()
-            assert result is not None
-            return result
-        savepoint.rollback()  # a system failed: record what happened instead
-    record(statuses)
+    prepare()
     assert result is not None
+    _record(session, policy, hasher, plan, result, statuses, subject, actor, request_ref, now)
     return result
 
 
