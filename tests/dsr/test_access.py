@@ -134,3 +134,25 @@ def test_encrypted_fields_are_decrypted_through_the_hook(sqlite_shop: Shop, stat
     assert body.encrypted and not body.decrypted
     assert shown.rows[0]["body"] == token
     assert _tables(clear)["support.ticket"].rows[0]["body"] == "Min kaffekande er i stykker"
+
+
+def test_tables_described_while_expansion_runs_are_kept_when_it_finds_nothing_new(
+        shop: Shop, state: Database, hasher: Hasher) -> None:
+    from persondata.dsr import repository
+    from persondata.dsr.models import Restriction
+
+    engine = sa.create_engine(shop.support_url)
+    with engine.begin() as c:  # the expansion pass (her phone) finds nothing new
+        c.execute(sa.text("DELETE FROM ticket WHERE id = 1"))
+    engine.dispose()
+    phone = make_identity("phone", "+4520123456")
+    with state.transaction() as session:
+        repository.add_restrictions(session, [Restriction(
+            group_id="g1", identity_hash=hasher.hash(phone), kind="phone", scope="subject", reason="test",
+            actor="test", created_at=NOW)])
+    with state.transaction() as session:
+        result = access(session, shop.policy, [JANE], hasher=hasher, actor="test", now=NOW, env=shop.env)
+    assert [t.name for t in result.tables] == ["shop.customer", "shop.orders", "shop.order_items",
+                                               "shop.payment_card", "shop.login", "shop.invoice"]
+    assert result.row_count == 10 and [t.name for t in result.references] == ["shop.address"]
+    assert result.restricted  # by the phone on her customer row, found before the expansion pass

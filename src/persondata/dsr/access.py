@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from persondata.connectors.found import Discovery
 from persondata.connectors.graph import DataMap
 from persondata.connectors.sql import Systems
 from persondata.connectors.walk import discover
@@ -22,7 +23,7 @@ from persondata.dsr.common import (
     subject_hash,
     systems_for,
 )
-from persondata.dsr.results import AccessResult
+from persondata.dsr.results import AccessResult, TableOut
 from persondata.i18n import normalise_lang
 from persondata.identity import Hasher, Identity
 from persondata.policy.model import Policy
@@ -48,15 +49,23 @@ def access(
     now = now or utcnow()
     lang = normalise_lang(lang or policy.controller.languages[0])
     dm = DataMap.of(policy)
-    with systems_for(policy, systems, env) as sy:
-        found = discover(dm, sy.get, ids, country=policy.controller.country, expand=expand)
     order = {ref: i for i, ref in enumerate(r for s in dm.systems() for r in dm.order(s))}
-    tables = [table_out(policy, ref, dm.spec(ref), found.tables[ref], lang, decrypt=decrypt)
-              for ref in sorted(found.tables, key=order.__getitem__)]
+
+    def described(found: Discovery) -> tuple[list[TableOut], bool]:
+        """The subject's tables per Art. 15, and whether any of the identities is restricted."""
+        tables = [table_out(policy, ref, dm.spec(ref), found.tables[ref], lang, decrypt=decrypt)
+                  for ref in sorted(found.tables, key=order.__getitem__)]
+        return tables, bool(repository.restricted_among(session, identity_hashes(hasher, found.identities)))
+
+    ahead: list[tuple[Discovery, tuple[list[TableOut], bool]]] = []  # while identity expansion runs
+    with systems_for(policy, systems, env) as sy:
+        found = discover(dm, sy.get, ids, country=policy.controller.country, expand=expand,
+                         ahead=lambda so_far: ahead.append((so_far, described(so_far))))
+    tables, restricted = (ahead[-1][1] if ahead and found.same_finds(ahead[-1][0])
+                          else described(found))
     references = [table_out(policy, ref, dm.spec(ref), found.references[ref], lang, reached="reference",
                             decrypt=decrypt)
                   for ref in sorted(found.references, key=order.__getitem__)]
-    restricted = bool(repository.restricted_among(session, identity_hashes(hasher, found.identities)))
     audit(session, actor=actor, action="dsr.access", subject=subject_hash(hasher, ids),
           target=",".join(sorted({r.system for r in found.tables})) or None,
           details={"identities": sorted({i.kind for i in found.identities}),
