@@ -11,14 +11,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
+from typing import NamedTuple
 
 from persondata.connectors.protocol import DataMapError
 from persondata.policy.model import Policy, Table
 
 
-@dataclass(frozen=True, order=True)
-class TableRef:
-    """A table of a system: `system.table`."""
+class TableRef(NamedTuple):
+    """A table of a system: `system.table` (a named tuple: it is a key of every lookup on the hot path,
+    and a tuple hashes in C)."""
 
     system: str
     table: str

@@ -128,6 +128,7 @@ class SqlConnector:
         self._pks: dict[str, str] = {}
         self.cache = self._db.statements  # built statements by shape (persondata.connectors.sql_batch)
         self._folded: dict[str, frozenset[str]] = {}
+        self._emails: dict[str, frozenset[str]] = {}
         self._lock = threading.Lock()
 
     @property
@@ -218,8 +219,12 @@ class SqlConnector:
 
     def email_columns(self, table: str) -> frozenset[str]:
         """The table's e-mail identity columns: matched case-insensitively (values lower-cased)."""
-        spec = self.system.tables.get(table) if self.system is not None else None
-        return frozenset(c for k, c in spec.identities.items() if k == "email") if spec else frozenset()
+        known = self._emails.get(table)
+        if known is None:
+            spec = self.system.tables.get(table) if self.system is not None else None
+            known = self._emails[table] = frozenset(
+                c for k, c in spec.identities.items() if k == "email") if spec else frozenset()
+        return known
 
     def folded(self, table: str) -> frozenset[str]:
         """Columns compared as `lower(column)`: e-mail identities on PostgreSQL and SQLite, and on

@@ -42,21 +42,32 @@ T = TypeVar("T")
 Cond = tuple[Any, ...]
 
 
-def _conditions(session: SqlSession, lk: Lookup) -> Iterator[tuple[Cond, list[list[Any]]]]:
-    """Each statement of a lookup: its condition and its values (one list per literal column)."""
+Statement = tuple[Cond, list[list[Any]]]  # a condition and its values
+
+
+def _conditions(session: SqlSession, lk: Lookup,
+                memo: dict[int, list[Statement]] | None = None) -> list[Statement]:
+    """Each statement of a lookup: its condition and its values (one list per literal column).
+    `memo` keeps each lookup's conditions for the lookups that follow it by subquery."""
+    if memo is not None and id(lk) in memo:
+        return memo[id(lk)]
     table = lk.table
     emails = session.connector.email_columns(table)
     folded = session.connector.folded(table)
     pairs = list(dict.fromkeys((c, v.lower() if c in emails and isinstance(v, str) else v)
                                for c, vals in lk.match.items() for v in session.coerced(table, c, vals)))
+    out: list[Statement] = []
     for chunk in chunks(pairs, CHUNK):
         by_col: dict[str, list[Any]] = {}
         for c, v in chunk:
             by_col.setdefault(c, []).append(v)
-        yield ("in", tuple((c, c in folded) for c in by_col)), list(by_col.values())
+        out.append((("in", tuple((c, c in folded) for c in by_col)), list(by_col.values())))
     for via in lk.via:
-        for cond, values in _conditions(session, via.source):
-            yield ("via", via.column, via.source.table, via.source_column, cond), values
+        for cond, values in _conditions(session, via.source, memo):
+            out.append((("via", via.column, via.source.table, via.source_column, cond), values))
+    if memo is not None:
+        memo[id(lk)] = out
+    return out
 
 
 def _where(connector: SqlConnector, table: str, cond: Cond, names: Iterator[int]) -> sa.ColumnElement[bool]:
@@ -97,8 +108,9 @@ def lookup(session: SqlSession, lookups: Sequence[Lookup], *,
     runs while they are on their way (PostgreSQL), else after them."""
     connector = session.connector
     work: list[tuple[int, sa.Select[Any], str | None, tuple[str, ...], dict[str, Any]]] = []
+    memo: dict[int, list[Statement]] = {}
     for i, lk in enumerate(lookups):
-        for cond, values in _conditions(session, lk):
+        for cond, values in _conditions(session, lk, memo):
             stmt, text, names = _statement(connector, lk.table, cond, lk.columns)
             work.append((i, stmt, text, names, {f"p{n}": v for n, v in enumerate(values)}))
     if connector.dialect == "postgresql":

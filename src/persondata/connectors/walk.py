@@ -56,10 +56,14 @@ def in_parallel(fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
     return list(_POOL[0].map(fn, items))
 
 
-@lru_cache(maxsize=4096)
 def variants(identity: Identity) -> frozenset[str]:
     """The spellings of a normalised identity to look for in stored data."""
-    return frozenset(_variants(identity))
+    return _spellings(identity.kind, identity.value)
+
+
+@lru_cache(maxsize=4096)
+def _spellings(kind: str, value: str) -> frozenset[str]:
+    return frozenset(_variants(Identity(kind, value)))
 
 
 def _variants(identity: Identity) -> set[str]:
@@ -114,7 +118,7 @@ def _plan_table(state: _State, ref: TableRef, planned: dict[TableRef, _Planned],
     for kind, column in spec.identities.items():
         wanted: set[str] = set()
         for value in state.known.get(kind, ()):
-            wanted |= variants(Identity(kind, value))
+            wanted |= _spellings(kind, value)
         new = wanted - state.asked.setdefault((ref, column), set())
         if new:
             match.setdefault(column, set()).update(new)
@@ -335,7 +339,7 @@ def _has_work(state: _State, system: str) -> bool:
         spec = state.dm.spec(ref)
         for kind, column in spec.identities.items():
             asked = state.asked.get((ref, column), set())
-            if any(not variants(Identity(kind, v)) <= asked for v in state.known.get(kind, ())):
+            if any(not _spellings(kind, v) <= asked for v in state.known.get(kind, ())):
                 return True
         for edge in state.dm.owners(ref):
             parent = state.found.get(edge.parent)
