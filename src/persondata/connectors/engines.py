@@ -36,6 +36,10 @@ class SharedEngine:
     tables: dict[str, sa.Table] = field(default_factory=dict)
     statements: dict[Any, Any] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    key: str = ""  # the database's URL with its password (set on creation)
+
+    def __post_init__(self) -> None:
+        self.key = self.engine.url.render_as_string(hide_password=False)
 
     def forget(self, name: str) -> None:
         """Drop a reflected table so that the next use reflects it again (and every built statement:

@@ -136,6 +136,11 @@ class SqlConnector:
         """The dialect name: sqlite, postgresql, mysql (MariaDB reports mysql)."""
         return self.engine.dialect.name
 
+    @property
+    def database(self) -> str:
+        """The database the system lives in (systems may share one), as a key."""
+        return self._db.key
+
     def describe(self) -> str:
         """The URL without password, for messages."""
         return self.engine.url.render_as_string(hide_password=True)

@@ -62,15 +62,15 @@ def discover_identities(
 
 def _db(sy: Systems, system: str) -> str:
     """The database a system lives in (systems may share one)."""
-    return sy.get(system).engine.url.render_as_string(hide_password=False)
+    return sy.get(system).database
 
 
-def apply_system(session: ConnectorSession, dm: DataMap, plan: ErasurePlan, system: str, *,
-                 last: bool = False, meanwhile: Callable[[], None] | None = None) -> dict[TableRef, Counts]:
-    """Write one system's part of a plan in the caller's transaction, children before parents
-    (all of it sent together where the connector can; with `last`, with the commit; `meanwhile`
-    is work to do while it is on its way)."""
-    parts: list[tuple[TablePlan, list[Write]]] = []
+Changes = list[tuple[TablePlan, list[Write]]]  # per table of a system
+
+
+def system_changes(dm: DataMap, plan: ErasurePlan, system: str) -> Changes:
+    """One system's part of a plan as changes, children before parents (held rows flagged first)."""
+    parts: Changes = []
     for ref in dm.erase_order(system):
         tp = plan.tables.get(ref)
         if tp is None:
@@ -80,6 +80,16 @@ def apply_system(session: ConnectorSession, dm: DataMap, plan: ErasurePlan, syst
         if held and tp.restricted_flag:
             writes.insert(0, Write(ref.table, "update", held, {tp.restricted_flag: True}))
         parts.append((tp, writes))
+    return parts
+
+
+def apply_system(session: ConnectorSession, dm: DataMap, plan: ErasurePlan, system: str, *,
+                 last: bool = False, meanwhile: Callable[[], None] | None = None,
+                 changes: Changes | None = None) -> dict[TableRef, Counts]:
+    """Write one system's part of a plan in the caller's transaction, children before parents
+    (all of it sent together where the connector can; with `last`, with the commit; `meanwhile`
+    is work to do while it is on its way; `changes`: system_changes made already)."""
+    parts = changes if changes is not None else system_changes(dm, plan, system)
     done = iter(session.write([w for _, writes in parts for w in writes], last=last, meanwhile=meanwhile))
     return {tp.ref: counts(tp.row_plan, writes, [next(done) for _ in writes]) for tp, writes in parts}
 
@@ -168,21 +178,23 @@ def erase(
         from persondata.retention.holds import active_holds, forced_holds  # the DPO's holds
 
         holds: list[Any] = []  # read while the first lookups are on their way
-        ahead: list[ErasurePlan] = []  # planned while identity expansion is on its way
+        ahead: list[tuple[ErasurePlan, dict[str, Changes]]] = []  # made while expansion is on its way
 
-        def planned(discovery: Discovery, ask: Callable[[str], ConnectorSession] | None) -> ErasurePlan:
-            forced = forced_holds(session, hasher, discovery, now=now, active=holds) or None
-            return plan_erasure(policy, dm, discovery, lambda ref: sy.get(ref.system).columns(ref.table),
+        def planned(found: Discovery, ask: Callable[[str], ConnectorSession] | None) -> tuple[
+                ErasurePlan, dict[str, Changes]]:
+            forced = forced_holds(session, hasher, found, now=now, active=holds) or None
+            plan = plan_erasure(policy, dm, found, lambda ref: sy.get(ref.system).columns(ref.table),
                                 today=now.date(), hasher=hasher, session_for=ask, forced=forced)
+            return plan, {} if dry_run else {s: system_changes(dm, plan, s) for s in plan.systems()}
 
         found = discover(dm, sy.get, ids, country=policy.controller.country, expand=expand,
                          session_for=session_for, shared_by=lambda system: _db(sy, system),
                          meanwhile=lambda: holds.extend(active_holds(session, now)),
                          ahead=lambda so_far: ahead.append(planned(so_far, None)))
-        if ahead and found.same_finds(ahead[-1].discovery) and not asks_references(dm, ahead[-1]):
-            plan = ErasurePlan(found, ahead[-1].tables)
+        if ahead and found.same_finds(ahead[-1][0].discovery) and not asks_references(dm, ahead[-1][0]):
+            plan, changes = ErasurePlan(found, ahead[-1][0].tables), ahead[-1][1]
         else:
-            plan = planned(found, session_for)
+            plan, changes = planned(found, session_for)
         targets = [s for s in plan.systems() if only is None or s in only]
         groups: dict[int, list[str]] = {}
         for system in [] if dry_run else targets:
@@ -202,7 +214,8 @@ def erase(
             try:
                 for n, system in enumerate(names, 1):
                     apply_system(SqlSession(sy.get(system), tx.conn), dm, plan, system,
-                                 last=n == len(names), meanwhile=prepare if overlap else None)
+                                 last=n == len(names), meanwhile=prepare if overlap else None,
+                                 changes=changes.get(system))
                 tx.commit()
             except PersondataError as exc:
                 tx.rollback()
