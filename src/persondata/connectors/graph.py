@@ -67,6 +67,9 @@ class DataMap:
         for sname, system in policy.systems.items():
             for tname, table in system.tables.items():
                 self.tables[TableRef(sname, tname)] = table
+        # Tables with a field kept encrypted (`encrypted: true`): their keys are in the vault.
+        self.encrypted = frozenset(ref for ref, t in self.tables.items()
+                                   if any(t.field_spec(c).encrypted for c in t.fields))
         for ref, table in self.tables.items():
             for kind, targets in (("belongs_to", table.belongs_to), ("references", table.references)):
                 for column, target in targets.items():

@@ -273,14 +273,13 @@ def _record(session: Session, policy: Policy, hasher: Hasher, plan: ErasurePlan,
 def _shred_keys(session: Session, policy: Policy, hasher: Hasher, plan: ErasurePlan,
                 identities: Sequence[Identity], actor: str, now: datetime) -> int:
     """Crypto-shredding: destroy the subject's vault keys, unless a held row still needs them."""
-    from persondata.vault.service import shred_subjects, uses_vault
+    from persondata.vault.service import shred_subjects
 
-    if not uses_vault(policy):
+    encrypted = DataMap.of(policy).encrypted
+    if not encrypted:
         return 0
-    for ref, tp in plan.tables.items():
-        spec = policy.systems[ref.system].tables[ref.table]
-        if tp.held_keys() and any(spec.field_spec(c).encrypted for c in spec.fields):
-            return 0  # held encrypted rows: the keys go when their deferred erasure is carried out
+    if any(ref in encrypted and tp.held_keys() for ref, tp in plan.tables.items()):
+        return 0  # held encrypted rows: the keys go when their deferred erasure is carried out
     return shred_subjects(session, identity_hashes(hasher, identities), actor=actor, now=now)
 
 

@@ -163,13 +163,6 @@ def shred_key_ids(session: Session, key_ids: Iterable[str], *, actor: str, now: 
     return len(_shred_ids(session, actor, key_ids, now or utcnow(), reason))
 
 
-def uses_vault(policy: object) -> bool:
-    """True when the policy's data map declares any field `encrypted: true`."""
-    systems = getattr(policy, "systems", {})
-    return any(t.field_spec(c).encrypted for sy in systems.values() for t in sy.tables.values()
-               for c in t.fields)
-
-
 def is_token(value: object) -> bool:
     """True when a value looks like a vault token."""
     return crypto.key_id_of(value) is not None
