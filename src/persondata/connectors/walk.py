@@ -14,6 +14,10 @@
    Pass `expand=False` to search only the identities given.
 3. References from the subject's rows are followed once to the rows they point at; those
    are reported, never erased.
+4. The caller's own work can run while lookups are on their way (PostgreSQL's pipeline):
+   `meanwhile` during the first pass, `ahead` during each expansion pass on what has been found
+   so far (an erasure plans, an access request writes its Art. 15 document); when expansion
+   finds nothing new, that work stands.
 
 Stored identities are matched by their normalised form plus common spellings (a phone
 number as +4520123456, 004520123456, 4520123456, 20123456 and "20 12 34 56"); e-mail
