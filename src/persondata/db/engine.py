@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -9,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from persondata.errors import InputError, SystemFailure
@@ -29,7 +30,12 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 def _sqlite_begin(conn: Any) -> None:
     # BEGIN IMMEDIATE takes the write lock up front, so concurrent writers queue on the
     # busy timeout instead of failing with "database is locked" when a read upgrades.
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    # Straight on the driver (every transaction begins here; SQLAlchemy's statement machinery
+    # costs more than the BEGIN), its error wrapped as SQLAlchemy would.
+    try:
+        conn.connection.driver_connection.execute("BEGIN IMMEDIATE")
+    except sqlite3.Error as exc:
+        raise DBAPIError.instance("BEGIN IMMEDIATE", None, exc, sqlite3.Error) from exc
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
