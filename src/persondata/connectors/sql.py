@@ -3,8 +3,10 @@
 Engines and reflected tables are shared by every connector of the process for the same
 URL (`persondata.connectors.engines`: a `Systems` per request stays warm); identifiers are
 quoted by SQLAlchemy and every value is a bound parameter — nothing from the policy is pasted into SQL text.
-Access runs in read-only transactions (PostgreSQL: BEGIN READ ONLY; MariaDB/MySQL:
-SET TRANSACTION READ ONLY; SQLite: a plain deferred transaction).
+Access runs in read-only transactions (MariaDB/MySQL: SET TRANSACTION READ ONLY; SQLite: a
+plain deferred transaction, rolled back). On PostgreSQL a read session's batches of lookups
+are each their own implicit transaction, and anything else it runs goes inside BEGIN READ
+ONLY (see `Tx`); `begin()`/`connection()` reads are BEGIN READ ONLY transactions.
 """
 
 from __future__ import annotations
