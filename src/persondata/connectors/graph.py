@@ -14,6 +14,7 @@ from functools import cached_property
 from typing import NamedTuple
 
 from persondata.connectors.protocol import DataMapError
+from persondata.connectors.strategies import TableErasure, table_erasure
 from persondata.policy.model import Policy, Table
 
 
@@ -67,6 +68,7 @@ class DataMap:
         for sname, system in policy.systems.items():
             for tname, table in system.tables.items():
                 self.tables[TableRef(sname, tname)] = table
+        self._erasures: dict[TableRef, TableErasure] = {}
         # Tables with a field kept encrypted (`encrypted: true`): their keys are in the vault.
         self.encrypted = frozenset(ref for ref, t in self.tables.items()
                                    if any(t.field_spec(c).encrypted for c in t.fields))
@@ -96,6 +98,13 @@ class DataMap:
     def systems(self) -> list[str]:
         """System names in policy order."""
         return list(self.policy.systems)
+
+    def erasure(self, ref: TableRef) -> TableErasure:
+        """How the table's rows are erased (its strategies resolved once per data map)."""
+        found = self._erasures.get(ref)
+        if found is None:
+            found = self._erasures[ref] = table_erasure(self.policy, ref.table, self.tables[ref])
+        return found
 
     def spec(self, ref: TableRef) -> Table:
         """The policy's table definition."""

@@ -25,8 +25,8 @@ from typing import Any, Literal
 from persondata.connectors.found import Discovery
 from persondata.connectors.graph import DataMap, TableRef
 from persondata.connectors.protocol import ColumnInfo, ConnectorSession, Row
-from persondata.connectors.strategies import RowPlan, TableErasure, plan_rows, table_erasure
-from persondata.dsr.holds import Hold, hold_for
+from persondata.connectors.strategies import RowPlan, TableErasure, plan_rows
+from persondata.dsr.holds import Hold, hold_for, holding_purposes
 from persondata.identity import Hasher
 from persondata.policy.model import Policy, Strategy
 
@@ -190,11 +190,13 @@ def plan_erasure(
     tables: dict[TableRef, TablePlan] = {}
     for ref, found in discovery.tables.items():
         spec = dm.spec(ref)
-        erasure = table_erasure(policy, ref.table, spec)
+        erasure = dm.erasure(ref)
         columns: dict[str, ColumnInfo] = columns_of(ref)
         decisions: dict[Any, RowDecision] = {}
+        forced_here = (forced or {}).get(ref, {})
+        may_hold = bool(holding_purposes(policy, spec))  # else no row of the table is held by law
         for key, row in found.rows.items():
-            hold = (forced or {}).get(ref, {}).get(key) or hold_for(policy, spec, row, today)
+            hold = forced_here.get(key) or (hold_for(policy, spec, row, today) if may_hold else None)
             if hold is not None:
                 decisions[key] = RowDecision("held", hold=hold, deferred=True, due=hold.until)
             else:
