@@ -97,6 +97,12 @@ def _head(session: Session) -> tuple[int, str]:
     return last_id, last_hash
 
 
+def forget_head(session: Session) -> None:
+    """Read the chain head again on the next append (the caller rolled back appends of this
+    transaction to a savepoint of its own)."""
+    session.info.pop(_HEAD_KEY, None)
+
+
 def lock(session: Session) -> None:
     """Take the chain lock now (before other row locks); appends later in the block are cheap."""
     _head(session)

@@ -90,3 +90,16 @@ class HotStatement:
                 cursor.executemany(c.sql, params)
         finally:
             cursor.close()
+
+
+def savepoint(session: Session, name: str, action: str = "SAVEPOINT") -> None:
+    """SAVEPOINT `name` (or RELEASE SAVEPOINT / ROLLBACK TO SAVEPOINT with `action`) on the
+    session's connection, without SQLAlchemy's bookkeeping: only around hot statements, which
+    leave the session's objects alone."""
+    if action not in ("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT") or not name.isidentifier():
+        raise ValueError(f"not a savepoint statement: {action} {name}")
+    cursor = session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(f"{action} {name}")
+    finally:
+        cursor.close()

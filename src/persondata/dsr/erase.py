@@ -29,6 +29,7 @@ from persondata.connectors.protocol import ConnectorSession, Write
 from persondata.connectors.sql import SqlSession, Systems, Tx
 from persondata.connectors.strategies import Counts, RowPlan, counts, row_writes
 from persondata.connectors.walk import discover, in_parallel
+from persondata.db import hot
 from persondata.db.base import utcnow
 from persondata.dsr import repository
 from persondata.dsr.common import (
@@ -200,14 +201,23 @@ def erase(
         for system in [] if dry_run else targets:
             groups.setdefault(id(txs[system]), []).append(system)
         overlap = not (parallel and len(groups) > 1)  # the state session is not shared by threads
+        # With one transaction to wait for and nothing but audit entries to record (no held
+        # rows, no vault keys), the outcome is recorded while the changes are on their way, as
+        # if they succeed, after a savepoint; a failure rolls back to it.
+        ahead_ok = len(groups) == 1 and not plan.deferred() and not dm.encrypted
         result: ErasureResult | None = None
+        assumed: dict[str, SystemStatus] | None = None
 
-        def prepare() -> None:
+        def prepare(outcome_known: bool = False) -> None:
             """What does not depend on the changes' outcome: done while they are on their way."""
-            nonlocal result
+            nonlocal result, assumed
             if result is None:
                 result = _result(policy, plan, dry_run, now, ids, only)
                 audit_service.lock(session)  # the audit chain's lock first, then other state rows
+                if ahead_ok and not outcome_known:
+                    assumed = _statuses(plan, targets, dry_run, dict.fromkeys(targets))
+                    hot.savepoint(session, _SAVEPOINT)
+                    _record(session, policy, hasher, plan, result, assumed, subject, actor, request_ref, now)
 
         def run(names: list[str]) -> tuple[list[str], str | None]:
             tx = txs[names[0]]
@@ -225,10 +235,20 @@ def erase(
         outcomes = [run(names) for names in groups.values()] if overlap else in_parallel(
             run, list(groups.values()))
     statuses = _statuses(plan, targets, dry_run, {s: error for names, error in outcomes for s in names})
-    prepare()
+    prepare(outcome_known=True)
     assert result is not None
+    if assumed is not None:
+        if statuses == assumed:
+            hot.savepoint(session, _SAVEPOINT, "RELEASE SAVEPOINT")
+            return result
+        hot.savepoint(session, _SAVEPOINT, "ROLLBACK TO SAVEPOINT")  # a system failed
+        hot.savepoint(session, _SAVEPOINT, "RELEASE SAVEPOINT")
+        audit_service.forget_head(session)
     _record(session, policy, hasher, plan, result, statuses, subject, actor, request_ref, now)
     return result
+
+
+_SAVEPOINT = "persondata_erasure_outcome"
 
 
 def _statuses(plan: ErasurePlan, targets: list[str], dry_run: bool,

@@ -73,6 +73,10 @@ class ErasurePlan:
         """Systems with rows of the subject."""
         return sorted({r.system for r in self.tables})
 
+    def deferred(self) -> bool:
+        """True when some row's erasure is deferred (held, or kept until a hold ends)."""
+        return any(d.deferred for tp in self.tables.values() for d in tp.decisions.values())
+
 
 def _later(a: date | None, b: date | None) -> date | None:
     return None if a is None or b is None else max(a, b)
