@@ -256,3 +256,44 @@ def test_a_connection_lost_mid_lookup_is_replaced(pg_url: str, tmp_path: Path) -
             s.lookup(jane)
         with conn.session() as s:  # the pool gives a new connection, not the dead one
             assert [len(rows) for rows in s.lookup(jane)] == [1, 2]
+
+
+def _in_transaction(url: str, pid: int) -> bool:
+    """Whether a PostgreSQL backend is inside a transaction, seen from another connection."""
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as other:
+            state = other.exec_driver_sql("SELECT state FROM pg_stat_activity WHERE pid = %(pid)s",
+                                          {"pid": int(pid)}).scalar()
+    finally:
+        engine.dispose()
+    return str(state).startswith("idle in transaction")
+
+
+def test_a_read_session_holds_no_transaction_between_batches(pg_url: str, tmp_path: Path) -> None:
+    # PostgreSQL: each batch of lookups is its own read-only unit, so ending a read costs no
+    # COMMIT round trip and a session kept open between batches holds no snapshot or locks.
+    reset_shop(pg_url)
+    with SqlConnector("shop", pg_url, webshop_policy().systems["shop"]).session() as s:
+        raw: Any = s.conn.connection.driver_connection
+        assert [len(r) for r in s.lookup([Lookup("customer", {"email": ["JANE@example.dk"]})])] == [1]
+        assert not _in_transaction(pg_url, raw.info.backend_pid)
+        with pytest.raises(SystemFailure, match=r"(?i)read.only"):
+            s.update("customer", [1], {"name": "changed"})  # anything else is still refused
+        assert s.fetch_keys("customer", [1])[0]["name"] == "Jane Jensen"
+
+
+def test_the_last_write_batch_carries_the_commit(shop: Shop) -> None:
+    with shop.systems() as systems:
+        conn = systems.get("shop")
+        tx = conn.begin(write=True)
+        try:
+            assert tx.session.write([Write("customer", "update", [1], {"name": "Jane J."})], last=True) == [1]
+            if conn.dialect == "postgresql":  # sent with the change: visible before commit() is called
+                raw: Any = tx.conn.connection.driver_connection
+                assert not _in_transaction(shop.shop_url, raw.info.backend_pid)
+            tx.commit()  # harmless where the COMMIT went already
+        finally:
+            tx.close()
+        with conn.session() as s:
+            assert s.fetch_keys("customer", [1])[0]["name"] == "Jane J."
