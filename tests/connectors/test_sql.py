@@ -274,13 +274,17 @@ def test_a_read_session_holds_no_transaction_between_batches(pg_url: str, tmp_pa
     # PostgreSQL: each batch of lookups is its own read-only unit, so ending a read costs no
     # COMMIT round trip and a session kept open between batches holds no snapshot or locks.
     reset_shop(pg_url)
-    with SqlConnector("shop", pg_url, webshop_policy().systems["shop"]).session() as s:
-        raw: Any = s.conn.connection.driver_connection
-        assert [len(r) for r in s.lookup([Lookup("customer", {"email": ["JANE@example.dk"]})])] == [1]
-        assert not _in_transaction(pg_url, raw.info.backend_pid)
-        with pytest.raises(SystemFailure, match=r"(?i)read.only"):
-            s.update("customer", [1], {"name": "changed"})  # anything else is still refused
-        assert s.fetch_keys("customer", [1])[0]["name"] == "Jane Jensen"
+    connector = SqlConnector("shop", pg_url, webshop_policy().systems["shop"])
+    try:
+        with connector.session() as s:
+            raw: Any = s.conn.connection.driver_connection
+            assert [len(r) for r in s.lookup([Lookup("customer", {"email": ["JANE@example.dk"]})])] == [1]
+            assert not _in_transaction(pg_url, raw.info.backend_pid)
+            with pytest.raises(SystemFailure, match=r"(?i)read.only"):
+                s.update("customer", [1], {"name": "changed"})  # anything else is still refused
+            assert s.fetch_keys("customer", [1])[0]["name"] == "Jane Jensen"
+    finally:
+        connector.dispose()
 
 
 def test_the_last_write_batch_carries_the_commit(shop: Shop) -> None:
