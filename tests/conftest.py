@@ -19,6 +19,7 @@ from persondata.testing.databases import (
     postgres_database,
     redis_available,
 )
+from persondata.testing.webshop import Shop, build_support, reset_shop, webshop_policy
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 HINTS = {
@@ -96,6 +97,30 @@ def company_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]
             yield url
     except ServiceUnavailable as exc:
         unavailable(request.param, str(exc))
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgres", "mariadb"])
+def company_db(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One webshop database per engine and test process, refilled by `shop` before each test
+    (creating a PostgreSQL or MariaDB database per test costs seconds)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('company') / 'company.db'}"
+        return
+    factory = postgres_database if request.param == "postgres" else mariadb_database
+    try:
+        with factory("pdshop") as url:
+            yield url
+    except ServiceUnavailable as exc:
+        unavailable(request.param, str(exc))
+
+
+@pytest.fixture
+def shop(company_db: str, tmp_path: Path) -> Shop:
+    """The webshop on SQLite, PostgreSQL and MariaDB (its support system on SQLite beside it)."""
+    reset_shop(company_db)
+    support_url = f"sqlite:///{tmp_path / 'support.db'}"
+    build_support(support_url)
+    return Shop(webshop_policy(), {"SHOP_DB": company_db, "SUPPORT_DB": support_url}, company_db, support_url)
 
 
 @pytest.fixture

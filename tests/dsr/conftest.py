@@ -1,8 +1,5 @@
-"""Fixtures for the DSR engine: the webshop on every engine, a migrated state database, the hasher.
-
-The engines' databases are created once per test process and refilled before each test
-(creating a PostgreSQL or MariaDB database per test costs seconds).
-"""
+"""Fixtures for the DSR engine: the webshop on SQLite, a migrated state database, the hasher
+(the webshop on every engine, `shop`, is in tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -15,34 +12,7 @@ import pytest
 from persondata.db.engine import Database
 from persondata.db.migrate import upgrade
 from persondata.identity import Hasher
-from persondata.testing.databases import ServiceUnavailable, mariadb_database, postgres_database
-from persondata.testing.webshop import Shop, build, build_support, reset_shop, webshop_policy
-
-
-@pytest.fixture(scope="session", params=["sqlite", "postgres", "mariadb"])
-def company_db(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """One company database per engine and test process, refilled before each test that uses it."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path_factory.mktemp('company') / 'company.db'}"
-        return
-    factory = postgres_database if request.param == "postgres" else mariadb_database
-    try:
-        with factory("pdshop") as url:
-            yield url
-    except ServiceUnavailable as exc:
-        message = f"{request.param} unavailable ({exc})"
-        if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
-            pytest.fail(message, pytrace=False)
-        pytest.skip(message)
-
-
-@pytest.fixture
-def shop(company_db: str, tmp_path: Path) -> Shop:
-    """The webshop on SQLite, PostgreSQL and MariaDB (support system on SQLite)."""
-    reset_shop(company_db)
-    support_url = f"sqlite:///{tmp_path / 'support.db'}"
-    build_support(support_url)
-    return Shop(webshop_policy(), {"SHOP_DB": company_db, "SUPPORT_DB": support_url}, company_db, support_url)
+from persondata.testing.webshop import Shop, build
 
 
 @pytest.fixture
