@@ -18,6 +18,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import sqlalchemy as sa
@@ -36,10 +37,11 @@ class SharedEngine:
     tables: dict[str, sa.Table] = field(default_factory=dict)
     statements: dict[Any, Any] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
-    key: str = ""  # the database's URL with its password (set on creation)
 
-    def __post_init__(self) -> None:
-        self.key = self.engine.url.render_as_string(hide_password=False)
+    @cached_property
+    def key(self) -> str:
+        """The database's URL with its password: which database this is."""
+        return self.engine.url.render_as_string(hide_password=False)
 
     def forget(self, name: str) -> None:
         """Drop a reflected table so that the next use reflects it again (and every built statement:

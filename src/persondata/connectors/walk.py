@@ -339,21 +339,9 @@ def _snapshot(requested: list[Identity], state: _State, pks: dict[TableRef, str]
 
 
 def _has_work(state: _State, system: str) -> bool:
-    for ref in state.dm.system_tables(system):
-        spec = state.dm.spec(ref)
-        for kind, column in spec.identities.items():
-            asked = state.asked.get((ref, column), set())
-            if any(not _spellings(kind, v) <= asked for v in state.known.get(kind, ())):
-                return True
-        for edge in state.dm.owners(ref):
-            parent = state.found.get(edge.parent)
-            if parent is None:
-                continue
-            asked = state.asked.get((ref, edge.column), set())
-            if any(r.get(edge.parent_column) is not None and str(r[edge.parent_column]) not in asked
-                   for r in parent.rows.values()):
-                return True
-    return False
+    """Whether a pass over the system would look anything up (new spellings or parent keys)."""
+    return any(_plan_table(state, ref, {}, batched=False) is not None
+               for ref in state.dm.system_tables(system))
 
 
 def _follow_references(
