@@ -183,7 +183,7 @@ def erase(
 
         def planned(found: Discovery, ask: Callable[[str], ConnectorSession] | None) -> tuple[
                 ErasurePlan, dict[str, Changes]]:
-            forced = forced_holds(session, hasher, found, now=now, active=holds) or None
+            forced = forced_holds(hasher, found, holds) or None
             plan = plan_erasure(policy, dm, found, lambda ref: sy.get(ref.system).columns(ref.table),
                                 today=now.date(), hasher=hasher, session_for=ask, forced=forced)
             return plan, {} if dry_run else {s: system_changes(dm, plan, s) for s in plan.systems()}

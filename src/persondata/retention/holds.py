@@ -122,18 +122,15 @@ def active_holds(session: Session, now: datetime) -> list[Any]:
     return repository.active_holds(session, now)
 
 
-def forced_holds(session: Session, hasher: Hasher, discovery: Any, *, now: datetime,
-                 active: list[Any] | None = None) -> dict[Any, dict[Any, Any]]:
-    """For an erasure request: the rows a DPO hold covers (the subject, or a held table or system).
+def forced_holds(hasher: Hasher, discovery: Any, active: list[Any]) -> dict[Any, dict[Any, Any]]:
+    """For an erasure request: the rows a DPO hold covers (the subject, or a held table or system),
+    among the holds in force (`active_holds`).
 
     Returned as persondata.dsr's forced holds, so the erasure leaves them alone, reports them
     as held (`hold #N`, the reason, the end date) and records deferred erasures that the
-    retention engine carries out once the hold has been released or has ended. `active`: the
-    holds in force (`active_holds`), when the caller has read them already."""
+    retention engine carries out once the hold has been released or has ended."""
     from persondata.dsr.holds import Hold
 
-    if active is None:
-        active = repository.active_holds(session, now)
     if not active:
         return {}
     subjects = {hasher.hash(i) for i in discovery.identities}
