@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 import yaml
 
-from persondata.connectors.protocol import Condition, DataMapError, Lookup, Via, Write
+from persondata.connectors.protocol import Condition, DataMapError, Guard, Lookup, StaleFinds, Via, Write
 from persondata.connectors.sql import SqlConnector, Systems
 from persondata.errors import InputError, SystemFailure
 from persondata.policy.model import Policy
@@ -224,6 +224,27 @@ def test_a_failing_write_batch_changes_nothing(shop: Shop) -> None:
                      Write("customer", "delete", [2])])  # orders, invoice and login still point at John
         with conn.session() as s:
             assert {r["name"] for r in s.fetch_keys("customer", [1, 2])} == {"Jane Jensen", "John Jensen"}
+
+
+def test_guards_go_first_and_stop_the_changes_when_they_find_more(shop: Shop) -> None:
+    # Jane's phone is stored as "20 12 34 56"; customer 1 is the only row with it.
+    by_phone = Lookup("customer", {"phone": ["20 12 34 56", "+4520123456"]})
+    with shop.systems() as systems:
+        conn = systems.get("shop")
+        conn.columns("customer")  # reflected before counting
+        with conn.session(write=True) as s, counting(conn) as sent:
+            done = s.write([Write("customer", "update", [1], {"name": "Jane J."})],
+                           guards=[Guard(by_phone, {1})])
+        assert done == [1]
+        if conn.dialect == "postgresql":  # the guard went with the change, in the same pipeline
+            assert len(sent) == 2 and "EXISTS" in sent[0]
+        with pytest.raises(StaleFinds, match="system shop"), conn.session(write=True) as s:
+            s.write([Write("customer", "update", [1], {"name": "changed"}), Write("login", "delete", [30])],
+                    guards=[Guard(Lookup("customer", {"email": ["jane@example.dk"]}), {1}),
+                            Guard(by_phone, {2})])
+        with conn.session() as s:
+            assert s.fetch_keys("customer", [1])[0]["name"] == "Jane J."  # nothing of the second batch
+            assert [r["id"] for r in s.fetch_keys("login", [30])] == [30]
 
 
 def test_lookups_and_writes_name_a_missing_column(shop: Shop) -> None:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from persondata.connectors.graph import TableRef
-from persondata.connectors.protocol import Row
+from persondata.connectors.protocol import Guard, Row
 from persondata.identity import Identity
 
 Reach = Literal["identity", "owned", "reference"]
@@ -46,6 +46,7 @@ class Discovery:
     queries: int = 0
     passes: int = 0
     round_trips: int = 0  # queries sent together (PostgreSQL's pipeline) count once
+    guards: dict[str, list[Guard]] = field(default_factory=dict)  # the deferred pass, per system
 
     def row_count(self) -> int:
         """How many of the subject's own rows were found."""

@@ -25,7 +25,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
-from persondata.errors import InputError
+from persondata.errors import InputError, PersondataError
 
 Row = dict[str, Any]
 """One row: column name -> Python value."""
@@ -102,6 +102,19 @@ class Write:
     changes: Sequence[tuple[Any, Mapping[str, Any]]] = ()
 
 
+@dataclass(frozen=True, eq=False)
+class Guard:
+    """A lookup that must find no row beyond `known` (primary keys) for changes to stand: the
+    identity-expansion pass of a search, checked together with the changes it would confirm."""
+
+    lookup: Lookup
+    known: Collection[Any]
+
+
+class StaleFinds(PersondataError):
+    """A guard found rows its search had not found; the changes it was sent with were not made."""
+
+
 class ConnectorSession(Protocol):
     """Reads and changes inside one transaction of one system."""
 
@@ -116,13 +129,15 @@ class ConnectorSession(Protocol):
         ...
 
     def write(self, writes: Sequence[Write], *, last: bool = False,
-              meanwhile: Callable[[], None] | None = None) -> list[int]:
+              meanwhile: Callable[[], None] | None = None, guards: Sequence[Guard] = ()) -> list[int]:
         """Apply changes in order (all sent together where possible); the rows each one changed.
 
         `last=True`: nothing follows in this transaction but its commit, so the connector may
         commit it with the changes (in the same round trip); the caller still calls commit.
         `meanwhile` is the caller's own work: run once, while the changes are on their way
-        where the connector can overlap them, else after them."""
+        where the connector can overlap them, else after them. `guards` are checked first: when
+        one finds a row it does not know, StaleFinds is raised and the transaction is left
+        for the caller to roll back, with none of the changes made."""
         ...
 
     def fetch(

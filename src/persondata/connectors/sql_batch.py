@@ -15,6 +15,12 @@ answered together; elsewhere they are executed one after the other through SQLAl
 Changes (`Write`) go the same way on PostgreSQL when every column they set holds plain values
 (text, numbers, dates, booleans, bytes): deletions and updates by `= ANY(keys)`, per-row
 updates one statement each, in order, in the caller's transaction.
+
+A `Guard` sent with changes goes first, in the same round trip on PostgreSQL:
+`SELECT CAST((SELECT '<marker>' WHERE EXISTS (SELECT 1 FROM t WHERE <lookup> AND NOT pk =
+ANY(known))) AS INTEGER)` fails when the lookup finds a row not known, which aborts the
+transaction, so none of the changes after it is made (elsewhere the guard is one lookup before
+the changes).
 """
 
 from __future__ import annotations
@@ -28,7 +34,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
-from persondata.connectors.protocol import CHUNK, Lookup, Row, Write, chunks
+from persondata.connectors.protocol import CHUNK, Guard, Lookup, Row, StaleFinds, Write, chunks
 from persondata.errors import SystemFailure
 
 if TYPE_CHECKING:
@@ -145,23 +151,25 @@ def _run(session: SqlSession, statements: list[tuple[str, dict[str, Any]]], *, r
 
     raw: psycopg.Connection[Any] = session.conn.connection.driver_connection  # type: ignore[assignment]
     cursors = [raw.cursor() for _ in statements]
-    guard = session.read_batches and not reads
+    readonly = session.read_batches and not reads
     try:
-        if len(statements) == 1 and not (commit or guard or meanwhile):
+        if len(statements) == 1 and not (commit or readonly or meanwhile):
             cursors[0].execute(*statements[0])
         else:
             with raw.pipeline():
-                if guard:
+                if readonly:
                     raw.execute("BEGIN READ ONLY", prepare=False)
                 for cur, (sql, params) in zip(cursors, statements, strict=True):
                     cur.execute(sql, params)
-                if commit or guard:
+                if commit or readonly:
                     raw.execute("COMMIT", prepare=False)
                 if meanwhile is not None:
                     meanwhile()
     except psycopg.Error as exc:
         if raw.broken or raw.closed:  # let the pool replace it (SQLAlchemy did not see the error)
             session.conn.invalidate()
+        elif _STALE in str(exc):
+            raise StaleFinds(f"system {session.connector.name}: {_STALE}") from exc
         raise SystemFailure(f"system {session.connector.name}: {exc}") from exc
     return cursors
 
@@ -170,20 +178,22 @@ _PLAIN = (str, int, float, bool, Decimal, date, datetime, time, bytes)
 
 
 def write(session: SqlSession, writes: Sequence[Write], *, last: bool = False,
-          meanwhile: Callable[[], None] | None = None) -> list[int]:
+          meanwhile: Callable[[], None] | None = None, guards: Sequence[Guard] = ()) -> list[int]:
     """Apply changes in order; the rows each changed (see the module docstring). With `last`,
-    pipelined changes carry the transaction's COMMIT; `meanwhile` runs while they are on their way."""
+    pipelined changes carry the transaction's COMMIT; `meanwhile` runs while they are on their way;
+    `guards` are checked first (StaleFinds when one finds a row it does not know)."""
     connector = session.connector
     plain = connector.dialect == "postgresql" and all(
         all(getattr(connector.columns(w.table).get(c), "python_type", None) in _PLAIN
             for c in {*w.values, *(c for _, ch in w.changes for c in ch)}) for w in writes)
     if not plain:
+        _check_guards(session, guards)
         done = [session.apply(w) for w in writes]
         if meanwhile is not None:
             meanwhile()
         return done
-    statements: list[tuple[str, dict[str, Any]]] = []
-    owner: list[int] = []
+    statements = [stmt for g in guards for stmt in _guard_statements(session, g)]
+    owner = [-1] * len(statements)
     for i, w in enumerate(writes):
         for sql, params in _write_statements(session, w):
             statements.append((sql, params))
@@ -191,10 +201,46 @@ def write(session: SqlSession, writes: Sequence[Write], *, last: bool = False,
     done = [0] * len(writes)
     if statements or last:
         for i, cur in zip(owner, _run(session, statements, commit=last, meanwhile=meanwhile), strict=True):
-            done[i] += max(cur.rowcount, 0)
+            if i >= 0:
+                done[i] += max(cur.rowcount, 0)
     elif meanwhile is not None:
         meanwhile()
     return done
+
+
+_STALE = "persondata: the search finds rows it had not found"
+
+
+def _check_guards(session: SqlSession, guards: Sequence[Guard]) -> None:
+    """Each guard as a lookup of primary keys (where guards do not go with the changes)."""
+    if not guards:
+        return
+    connector = session.connector
+    lookups = [Lookup(g.lookup.table, g.lookup.match, columns=(connector.primary_key(g.lookup.table),))
+               for g in guards]
+    for g, lk, rows in zip(guards, lookups, session.lookup(lookups), strict=True):
+        known = {str(k) for k in g.known}
+        if any(str(r[lk.columns[0]]) not in known for r in rows):  # type: ignore[index]
+            raise StaleFinds(f"system {connector.name}: {_STALE}")
+
+
+def _guard_statements(session: SqlSession, g: Guard) -> Iterator[tuple[str, dict[str, Any]]]:
+    """A guard as statements that fail when its lookup finds a row it does not know (PostgreSQL)."""
+    connector = session.connector
+    table = g.lookup.table
+    pk = connector.column(table, connector.primary_key(table))
+    known = session.coerced(table, pk.name, g.known)
+
+    def build(cond: Cond) -> str:
+        inner: sa.Select[Any] = sa.select(sa.literal_column("1")).select_from(connector.table(table)).where(
+            _where(connector, table, cond, iter(range(1_000_000))),
+            sa.not_(pk == sa.any_(sa.bindparam("known", type_=postgresql.ARRAY(pk.type)))))
+        marker = sa.select(sa.literal_column(f"'{_STALE}'")).where(inner.exists()).scalar_subquery()
+        return str(sa.select(sa.cast(marker, sa.Integer)).compile(dialect=connector.engine.dialect))
+
+    for cond, values in _conditions(session, Lookup(table, g.lookup.match)):
+        sql = _cached(connector, ("guard", table, cond), partial(build, cond))
+        yield sql, {"known": known, **{f"p{n}": v for n, v in enumerate(values)}}
 
 
 def _write_statements(session: SqlSession, w: Write) -> Iterator[tuple[str, dict[str, Any]]]:

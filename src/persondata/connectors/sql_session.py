@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from persondata.connectors.protocol import CHUNK, ColumnInfo, Condition, Lookup, Row, Write, chunks
+from persondata.connectors.protocol import CHUNK, ColumnInfo, Condition, Guard, Lookup, Row, Write, chunks
 from persondata.errors import InputError, SystemFailure
 
 if TYPE_CHECKING:
@@ -107,11 +107,11 @@ class SqlSession:
         return lookup(self, lookups, meanwhile=meanwhile)
 
     def write(self, writes: Sequence[Write], *, last: bool = False,
-              meanwhile: Callable[[], None] | None = None) -> list[int]:
-        """Apply changes in order (see `persondata.connectors.sql_batch`)."""
+              meanwhile: Callable[[], None] | None = None, guards: Sequence[Guard] = ()) -> list[int]:
+        """Apply changes in order, after the guards (see `persondata.connectors.sql_batch`)."""
         from persondata.connectors.sql_batch import write
 
-        return write(self, writes, last=last, meanwhile=meanwhile)
+        return write(self, writes, last=last, meanwhile=meanwhile, guards=guards)
 
     def apply(self, w: Write) -> int:
         """Apply one change through SQLAlchemy."""

@@ -13,11 +13,18 @@
    (a fixpoint), so a subject found by e-mail in one system is found by phone in another.
    Pass `expand=False` to search only the identities given.
 3. References from the subject's rows are followed once to the rows they point at; those
-   are reported, never erased.
+   are reported, never erased. A caller that needs only which rows they are (an erasure
+   reports them; it never reads them) passes `read_references=False`: a reference to a
+   primary key is then reported by the key the subject's row holds, without a lookup.
 4. The caller's own work can run while lookups are on their way (PostgreSQL's pipeline):
    `meanwhile` during the first pass, `ahead` during each expansion pass on what has been found
    so far (an erasure plans, an access request writes its Art. 15 document); when expansion
    finds nothing new, that work stands.
+5. A caller that changes what it found can take the last expansion pass along with its changes
+   (`defer`): when every system still to be searched shares one connection that sends lookups
+   together, the pass is not run but returned as `Discovery.guards`, lookups that must find no
+   row beyond those found. The changes go with them in one round trip; when a guard finds more,
+   the transaction is rolled back and the caller searches again without deferring.
 
 Stored identities are matched by their normalised form plus common spellings (a phone
 number as +4520123456, 004520123456, 4520123456, 20123456 and "20 12 34 56"); e-mail
@@ -40,7 +47,7 @@ import phonenumbers
 
 from persondata.connectors.found import Discovery, FoundTable
 from persondata.connectors.graph import DataMap, Edge, TableRef
-from persondata.connectors.protocol import Connector, ConnectorSession, Lookup, Row, Via
+from persondata.connectors.protocol import Connector, ConnectorSession, Guard, Lookup, Row, Via
 from persondata.errors import IdentityError
 from persondata.identity import Identity, normalise
 
@@ -98,6 +105,7 @@ class _State:
     referenced_asked: dict[tuple[TableRef, str], set[str]] = field(default_factory=dict)  # their keys
     queries: int = 0
     round_trips: int = 0
+    read_references: bool = True
 
 
 @dataclass
@@ -178,7 +186,9 @@ def _pass(state: _State, system: str, session: ConnectorSession, pk: dict[TableR
             queries += _absorb(state, pk, [(ref, p)], session.lookup([p.lookup], meanwhile=meanwhile))
             meanwhile = None
     if batched and planned:
-        items = list(planned.items()) + list(_plan_references(state, planned).items())
+        items = list(planned.items())
+        if state.read_references:
+            items += _plan_references(state, planned).items()
         found = session.lookup([p.lookup for _, p in items], meanwhile=meanwhile)
         queries += _absorb(state, pk, items, found)
     elif meanwhile is not None:
@@ -257,6 +267,8 @@ def discover(
     shared_by: Callable[[str], Any] | None = None,
     meanwhile: Callable[[], None] | None = None,
     ahead: Callable[[Discovery], None] | None = None,
+    defer: bool = False,
+    read_references: bool = True,
 ) -> Discovery:
     """Find a subject's rows in every system: identities, ownership, expansion, references.
 
@@ -267,10 +279,13 @@ def discover(
     once in this thread: while the first lookups are on their way where they are sent together.
     `ahead` is the caller's work on what has been found so far, run in this thread while each
     later pass (identity expansion) is on its way; when that pass finds nothing new, the result
-    `same_finds` what `ahead` was given, and the caller can keep what it made of it.
+    `same_finds` what `ahead` was given, and the caller can keep what it made of it. `defer`:
+    an expansion pass over batched sessions on one connection is returned as guards instead
+    (see the module docstring); the caller must send every one of them with its changes.
+    `read_references=False`: rows pointed at by primary key are reported by key, not read.
     """
     requested = sorted(set(identities))
-    state = _State(dm, {})
+    state = _State(dm, {}, read_references=read_references)
     for ident in requested:
         state.known.setdefault(ident.kind, set()).add(ident.value)
     names = [s for s in dm.systems() if systems is None or s in systems]
@@ -291,16 +306,20 @@ def discover(
         passes = 0
         normalised: dict[tuple[str, str], str | None] = {}
         pending = [meanwhile] if meanwhile is not None else []
+        guards: dict[str, list[Guard]] = {}
         while True:
             active = [s for s in names if _has_work(state, s)]
             if not active:
                 break
-            passes += 1
             for s in active:
                 session_of(s)
             groups: dict[Any, list[str]] = {}
             for s in active:  # systems sharing a connection are searched one after the other
                 groups.setdefault(shared_by(s) if shared_by is not None else s, []).append(s)
+            if defer and passes and len(groups) == 1 and all(sessions[s].batched for s in active):
+                guards = {s: _guards(state, s) for s in active}
+                break
+            passes += 1
 
             def run(names: list[str], first: Callable[[], None] | None = None) -> list[tuple[int, int]]:
                 return [_pass(state, s, sessions[s], pks, first if i == 0 else None)
@@ -327,7 +346,19 @@ def discover(
         subject = {r: t for r, t in state.found.items() if t.rows}
         references = _follow_references(dm, subject, session_of, pks, state)
     found_ids = sorted(Identity(k, v) for k, vals in state.known.items() for v in vals)
-    return Discovery(requested, found_ids, subject, references, state.queries, passes, state.round_trips)
+    return Discovery(requested, found_ids, subject, references, state.queries, passes, state.round_trips,
+                     guards)
+
+
+def _guards(state: _State, system: str) -> list[Guard]:
+    """The next pass over a system as guards: each table's lookup and the keys found so far."""
+    out = []
+    for ref in state.dm.order(system):
+        p = _plan_table(state, ref, {}, batched=False)
+        if p is not None:
+            found = state.found.get(ref)
+            out.append(Guard(p.lookup, frozenset(found.rows) if found else frozenset()))
+    return out
 
 
 def _snapshot(requested: list[Identity], state: _State, pks: dict[TableRef, str]) -> Discovery:
@@ -351,14 +382,19 @@ def _follow_references(
     pks: dict[TableRef, str],
     state: _State,
 ) -> dict[TableRef, FoundTable]:
-    """Rows the subject's rows point at (those not fetched with them yet: one lookup per table)."""
+    """Rows the subject's rows point at (those not fetched with them yet: one lookup per table;
+    by key alone where references are not read and point at a primary key)."""
     wanted: dict[TableRef, dict[str, set[Any]]] = {}
     for ref, table in subject.items():
         for edge in dm.references_from(ref):
             done = state.referenced_asked.get((edge.parent, edge.parent_column), set())
             vals = {r[edge.column] for r in table.rows.values()
                     if r.get(edge.column) is not None and str(r[edge.column]) not in done}
-            if vals:
+            if vals and not state.read_references and edge.parent_column == pks[edge.parent]:
+                keys = state.referenced.setdefault(edge.parent, FoundTable(edge.parent, pks[edge.parent]))
+                for value in vals:
+                    keys.add({edge.parent_column: value}, "reference")
+            elif vals:
                 wanted.setdefault(edge.parent, {}).setdefault(edge.parent_column, set()).update(vals)
     by_system: dict[str, list[TableRef]] = {}
     for ref in wanted:

@@ -25,7 +25,7 @@ from persondata.audit import service as audit_service
 from persondata.audit.service import NewEntry
 from persondata.connectors.found import Discovery
 from persondata.connectors.graph import DataMap, TableRef
-from persondata.connectors.protocol import ConnectorSession, Write
+from persondata.connectors.protocol import ConnectorSession, Guard, StaleFinds, Write
 from persondata.connectors.sql import SqlSession, Systems, Tx
 from persondata.connectors.strategies import Counts, RowPlan, counts, row_writes
 from persondata.connectors.walk import discover, in_parallel
@@ -86,12 +86,14 @@ def system_changes(dm: DataMap, plan: ErasurePlan, system: str) -> Changes:
 
 def apply_system(session: ConnectorSession, dm: DataMap, plan: ErasurePlan, system: str, *,
                  last: bool = False, meanwhile: Callable[[], None] | None = None,
-                 changes: Changes | None = None) -> dict[TableRef, Counts]:
+                 changes: Changes | None = None, guards: Sequence[Guard] = ()) -> dict[TableRef, Counts]:
     """Write one system's part of a plan in the caller's transaction, children before parents
     (all of it sent together where the connector can; with `last`, with the commit; `meanwhile`
-    is work to do while it is on its way; `changes`: system_changes made already)."""
+    is work to do while it is on its way; `changes`: system_changes made already; `guards`: the
+    search's deferred pass, checked first)."""
     parts = changes if changes is not None else system_changes(dm, plan, system)
-    done = iter(session.write([w for _, writes in parts for w in writes], last=last, meanwhile=meanwhile))
+    done = iter(session.write([w for _, writes in parts for w in writes], last=last, meanwhile=meanwhile,
+                              guards=guards))
     return {tp.ref: counts(tp.row_plan, writes, [next(done) for _ in writes]) for tp, writes in parts}
 
 
@@ -154,12 +156,31 @@ def erase(
     request_ref: str | None = None,
     parallel: bool = True,
 ) -> ErasureResult:
-    """Erase a subject per the policy (or plan it with dry_run); audited per system."""
+    """Erase a subject per the policy (or plan it with dry_run); audited per system.
+
+    Where every system lives in one PostgreSQL database, the search's last identity-expansion
+    pass goes with the changes as guards; in the rare case that it finds more rows, the changes
+    are rolled back and the erasure is made again with a full search first."""
     ids = require_identities(identities)
     now = now or utcnow()
+    with systems_for(policy, systems, env) as sy:
+        args = (session, policy, ids, hasher, actor, dry_run, only, now, sy, expand, request_ref, parallel)
+        if not dry_run and only is None and expand:
+            try:
+                return _erase(*args, defer=True)
+            except StaleFinds:
+                pass
+        return _erase(*args, defer=False)
+
+
+def _erase(session: Session, policy: Policy, ids: list[Identity], hasher: Hasher, actor: str, dry_run: bool,
+           only: Collection[str] | None, now: datetime, sy: Systems, expand: bool, request_ref: str | None,
+           parallel: bool, *, defer: bool) -> ErasureResult:
+    """One attempt at an erasure; with `defer`, StaleFinds when a guard found more (nothing
+    is then changed or recorded)."""
     dm = DataMap.of(policy)
     subject = subject_hash(hasher, ids)
-    with systems_for(policy, systems, env) as sy, ExitStack() as stack:
+    with ExitStack() as stack:
         # Rows are found and changed in the same transaction; systems on one database share it.
         by_db: dict[str, Tx] = {}
         txs: dict[str, Tx] = {}
@@ -191,7 +212,9 @@ def erase(
         found = discover(dm, sy.get, ids, country=policy.controller.country, expand=expand,
                          session_for=session_for, shared_by=lambda system: _db(sy, system),
                          meanwhile=lambda: holds.extend(active_holds(session, now)),
-                         ahead=lambda so_far: ahead.append(planned(so_far, None)))
+                         ahead=lambda so_far: ahead.append(planned(so_far, None)),
+                         defer=defer and len({_db(sy, s) for s in dm.systems()}) == 1,
+                         read_references=False)
         if ahead and found.same_finds(ahead[-1][0].discovery) and not asks_references(dm, ahead[-1][0]):
             plan, changes = ErasurePlan(found, ahead[-1][0].tables), ahead[-1][1]
         else:
@@ -225,15 +248,28 @@ def erase(
                 for n, system in enumerate(names, 1):
                     apply_system(SqlSession(sy.get(system), tx.conn), dm, plan, system,
                                  last=n == len(names), meanwhile=prepare if overlap else None,
-                                 changes=changes.get(system))
+                                 changes=changes.get(system), guards=found.guards.get(system, ()))
                 tx.commit()
+            except StaleFinds:
+                tx.rollback()
+                raise
             except PersondataError as exc:
                 tx.rollback()
                 return names, str(exc)
             return names, None
 
-        outcomes = [run(names) for names in groups.values()] if overlap else in_parallel(
-            run, list(groups.values()))
+        try:
+            for system, guards in found.guards.items():  # guards of systems with nothing to change
+                if system not in targets:
+                    session_for(system).write([], guards=guards)
+            outcomes = [run(names) for names in groups.values()] if overlap else in_parallel(
+                run, list(groups.values()))
+        except StaleFinds:
+            if assumed is not None:  # the outcome recorded ahead is undone
+                hot.savepoint(session, _SAVEPOINT, "ROLLBACK TO SAVEPOINT")
+                hot.savepoint(session, _SAVEPOINT, "RELEASE SAVEPOINT")
+                audit_service.forget_head(session)
+            raise
     statuses = _statuses(plan, targets, dry_run, {s: error for names, error in outcomes for s in names})
     prepare(outcome_known=True)
     assert result is not None
