@@ -24,6 +24,7 @@ cache before every measured call instead, so each side reads the subject's pages
 from __future__ import annotations
 
 import argparse
+import ctypes
 import glob
 import hmac
 import os
@@ -157,15 +158,55 @@ def load(conn: psycopg.Connection[Any], customers: int) -> dict[str, int]:
     return {t: int(conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]) for t in tables}  # type: ignore[index]
 
 
+def _files(conn: psycopg.Connection[Any]) -> tuple[str, list[str]]:
+    """PostgreSQL's data directory and the files of the company database's tables and indexes."""
+    datadir = conn.execute("SHOW data_directory").fetchone()[0]  # type: ignore[index]
+    rels = conn.execute("SELECT pg_relation_filepath(c.oid) FROM pg_class c JOIN pg_namespace n"
+                        " ON n.oid = c.relnamespace WHERE n.nspname = 'public' AND c.relkind IN ('r', 'i')")
+    return datadir, [f for (rel,) in rels for f in glob.glob(os.path.join(datadir, rel) + "*")]
+
+
+_LOCKED: list[tuple[int, int]] = []  # (address, length) of the files locked in memory
+
+
 def prewarm(conn: psycopg.Connection[Any]) -> None:
     """Read every table and index into the OS page cache (pg_prewarm), so that no run waits for the
-    disk: the same regime for both sides, whatever ran on the machine before."""
+    disk: the same regime for both sides, whatever ran on the machine before.
+
+    Some virtual machines hand the guest's page cache back to the host within seconds (seen on a
+    2-vCPU Firecracker VM: 20-35 % of a table's pages gone 20 s after reading it), so the files are
+    also mapped and locked in memory (mlock) for the rest of the run where the data directory is
+    readable; otherwise the run says the cache may not hold."""
     conn.execute("CREATE EXTENSION IF NOT EXISTS pg_prewarm")
     started = time.perf_counter()
     pages = conn.execute("SELECT sum(pg_prewarm(c.oid, 'read')) FROM pg_class c JOIN pg_namespace n"
                          " ON n.oid = c.relnamespace WHERE n.nspname = 'public' AND c.relkind IN ('r', 'i')"
                          ).fetchone()[0]  # type: ignore[index]
     print(f"prewarmed {pages:,} pages into the OS cache in {time.perf_counter() - started:.1f} s", flush=True)
+    datadir, files = _files(conn)
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.mmap.restype = ctypes.c_void_p
+    libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int, ctypes.c_int,
+                          ctypes.c_long]
+    libc.mlock.argtypes = [ctypes.c_void_p, ctypes.c_size_t]
+    locked = 0
+    for f in files:
+        try:
+            fd = os.open(f, os.O_RDONLY)
+        except PermissionError:
+            print(f"  cannot read {datadir}: pages are not locked in memory and may leave the cache")
+            return
+        size = os.fstat(fd).st_size
+        if size:
+            addr = libc.mmap(None, size, 1, 1, fd, 0)  # PROT_READ, MAP_SHARED
+            if addr in (None, ctypes.c_void_p(-1).value) or libc.mlock(addr, size) != 0:
+                os.close(fd)
+                print(f"  mlock failed ({os.strerror(ctypes.get_errno())}): pages may leave the cache")
+                return
+            _LOCKED.append((addr, size))
+            locked += size
+        os.close(fd)  # the mapping keeps the pages
+    print(f"locked {locked / 2**20:,.0f} MB of table and index files in memory", flush=True)
 
 
 def hand_access(conn: psycopg.Connection[Any], email: str) -> int:
@@ -222,10 +263,7 @@ def timed(fn: Callable[[], object]) -> float:
 def evictor(conn: psycopg.Connection[Any]) -> Callable[[], None]:
     """A function that drops the company database's files from the OS page cache (posix_fadvise
     DONTNEED on every table and index file; needs read access to PostgreSQL's data directory)."""
-    datadir = conn.execute("SHOW data_directory").fetchone()[0]  # type: ignore[index]
-    rels = conn.execute("SELECT pg_relation_filepath(c.oid) FROM pg_class c JOIN pg_namespace n"
-                        " ON n.oid = c.relnamespace WHERE n.nspname = 'public' AND c.relkind IN ('r', 'i')")
-    files = [f for (rel,) in rels for f in glob.glob(os.path.join(datadir, rel) + "*")]
+    datadir, files = _files(conn)
     try:
         fds = [os.open(f, os.O_RDONLY) for f in files]
     except PermissionError as exc:
@@ -369,7 +407,8 @@ def main() -> None:
             print(f"loaded {sum(counts.values()):,} rows in {time.perf_counter() - started:.0f} s: {counts}")
         with psycopg.connect(dsn, autocommit=True) as conn:  # a database kept by an older version
             conn.execute("CREATE INDEX IF NOT EXISTS ix_customer_email_lower ON customer (lower(email))")
-            prewarm(conn)
+            if not args.cold:
+                prewarm(conn)
         scale = at_scale(url, dsn, args.runs, workdir, args.customers, args.cold)
         print(f"at scale (median of {args.runs}, {'from disk' if args.cold else 'from the OS cache'}):")
         for op in ("access", "erase"):
