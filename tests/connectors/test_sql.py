@@ -236,8 +236,8 @@ def test_guards_go_first_and_stop_the_changes_when_they_find_more(shop: Shop) ->
             done = s.write([Write("customer", "update", [1], {"name": "Jane J."})],
                            guards=[Guard(by_phone, {1})])
         assert done == [1]
-        if conn.dialect == "postgresql":  # the guard went with the change, in the same pipeline
-            assert len(sent) == 2 and "EXISTS" in sent[0]
+        if conn.dialect == "postgresql":  # the BEGIN and the guard went with the change
+            assert len(sent) == 3 and sent[0] == "BEGIN" and "EXISTS" in sent[1]
         with pytest.raises(StaleFinds, match="system shop"), conn.session(write=True) as s:
             s.write([Write("customer", "update", [1], {"name": "changed"}), Write("login", "delete", [30])],
                     guards=[Guard(Lookup("customer", {"email": ["jane@example.dk"]}), {1}),

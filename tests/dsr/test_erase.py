@@ -229,7 +229,7 @@ def test_a_failing_change_records_the_failure_not_what_was_assumed(
         c.execute(sa.text("DROP TABLE login_event"))
     engine.dispose()
     again = run(shop, state, hasher, who=who, only=["shop"])
-    assert {s.system: s.status for s in again.systems}["shop"] == "done"
+    assert {s.system: s.status for s in again.systems}["shop"] == "done", again.systems
     with state.transaction() as session:
         assert audit_service.verify(session).ok
 

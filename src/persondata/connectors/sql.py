@@ -262,8 +262,9 @@ class SqlConnector:
         return pk[0].name
 
     def begin(self, *, write: bool = False) -> Tx:
-        """Open a transaction (read-only unless write); the caller commits, rolls back and closes it."""
-        return Tx(self, write)
+        """Open a transaction (read-only unless write) for ConnectorSessions (`tx.session`,
+        `tx.session_for`); the caller commits, rolls back and closes it."""
+        return Tx(self, write, batched=True)
 
     @contextmanager
     def connection(self, *, write: bool = False) -> Iterator[Connection]:

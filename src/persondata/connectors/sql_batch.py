@@ -143,25 +143,28 @@ def _run(session: SqlSession, statements: list[tuple[str, dict[str, Any]]], *, r
     returns their cursors (rows as tuples, and row counts).
 
     `commit`: the COMMIT goes with them (a failed statement aborts it). `meanwhile` runs once
-    everything is sent, before the answers are read. In a session whose batches are their own
-    transactions (see Tx), statements that only read (`reads`) go as they are (a pipeline is
-    one implicit transaction); anything else goes inside BEGIN READ ONLY ... COMMIT, so that
-    PostgreSQL refuses a change."""
+    everything is sent, before the answers are read. Where the session manages its transaction
+    (see Tx): a write's first batch carries its BEGIN; in a read, statements that only read
+    (`reads`) go as they are (a pipeline is one implicit transaction) and anything else goes
+    inside BEGIN READ ONLY ... COMMIT, so that PostgreSQL refuses a change."""
     import psycopg
+    from psycopg.pq import TransactionStatus
 
     raw: psycopg.Connection[Any] = session.conn.connection.driver_connection  # type: ignore[assignment]
     cursors = [raw.cursor() for _ in statements]
-    readonly = session.read_batches and not reads
+    begin = ("BEGIN READ ONLY" if session.batches == "read" and not reads else
+             "BEGIN" if session.batches == "write" and raw.info.transaction_status == TransactionStatus.IDLE
+             else None)
     try:
-        if len(statements) == 1 and not (commit or readonly or meanwhile):
+        if len(statements) == 1 and not (commit or begin or meanwhile):
             cursors[0].execute(*statements[0])
         else:
             with raw.pipeline():
-                if readonly:
-                    raw.execute("BEGIN READ ONLY", prepare=False)
+                if begin:
+                    raw.execute(begin, prepare=False)
                 for cur, (sql, params) in zip(cursors, statements, strict=True):
                     cur.execute(sql, params)
-                if commit or readonly:
+                if commit or begin == "BEGIN READ ONLY":
                     raw.execute("COMMIT", prepare=False)
                 if meanwhile is not None:
                     meanwhile()

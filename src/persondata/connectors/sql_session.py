@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -36,25 +36,27 @@ def _coerce(info: ColumnInfo, value: Any) -> Any:
 class Tx:
     """One open transaction on a system: use `.session`, then commit() (a read rolls back) and close().
 
-    With `batched=True`, a read on PostgreSQL holds no transaction of its own: each batch of
-    lookups the session sends is its own read-only transaction, inside the same round trip
-    (`BEGIN READ ONLY; ...; COMMIT`), so ending the session costs no round trip. Under READ
-    COMMITTED every statement sees its own snapshot either way."""
+    With `batched=True` on PostgreSQL the connection runs in autocommit and the session manages
+    the transaction itself, so that starting or ending it costs no round trip of its own (psycopg
+    waits for a BEGIN it sends in a pipeline): a read holds no transaction, each batch of lookups
+    is its own read-only one (`BEGIN READ ONLY; ...; COMMIT`, one round trip; under READ
+    COMMITTED every statement sees its own snapshot either way); a write's BEGIN goes with its
+    first batch, and its COMMIT with the last one where the caller says which is last."""
 
     def __init__(self, connector: SqlConnector, write: bool, *, batched: bool = False) -> None:
         self.connector = connector
         self.write = write
-        self.batched = batched = batched and not write and connector.dialect == "postgresql"
+        self.batched = batched = batched and connector.dialect == "postgresql"
         try:
             conn = connector.engine.connect()
         except OperationalError as exc:
             raise SystemFailure(
                 f"system {connector.name}: cannot reach {connector.describe()}: {exc.orig}") from exc
         try:
-            if write:
-                conn = conn.execution_options(persondata_write=True)
-            elif batched:
+            if batched:
                 conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+            elif write:
+                conn = conn.execution_options(persondata_write=True)
             elif connector.dialect == "postgresql":
                 conn = conn.execution_options(postgresql_readonly=True)
             self._tx = conn.begin()
@@ -64,11 +66,19 @@ class Tx:
             conn.close()
             raise SystemFailure(f"system {connector.name}: {exc.orig}") from exc
         self.conn = conn
-        self.session = SqlSession(connector, conn, read_batches=batched)
+        self.batches: Batches = ("write" if write else "read") if batched else None
+        self.session = self.session_for(connector)
+
+    def session_for(self, connector: SqlConnector) -> SqlSession:
+        """A session in this transaction for a system (another system on the same database too)."""
+        return SqlSession(connector, self.conn, batches=self.batches)
 
     def commit(self) -> None:
         """Commit a write; a read is rolled back, except on PostgreSQL, where it is read-only and a
         ROLLBACK would make psycopg forget the statements it has prepared (each planned anew)."""
+        if self.batches == "write":
+            self._commit_driver()
+            return
         try:
             if self.write or self.connector.dialect == "postgresql":
                 self._tx.commit()
@@ -77,8 +87,26 @@ class Tx:
         except DBAPIError as exc:
             raise SystemFailure(f"system {self.connector.name}: {exc.orig}") from exc
 
+    def _commit_driver(self) -> None:
+        """psycopg's own commit: nothing to send when the last batch carried the COMMIT."""
+        import psycopg
+
+        if _failed(self.conn):
+            raise SystemFailure(f"system {self.connector.name}: the transaction failed; nothing committed")
+        try:
+            self.conn.connection.driver_connection.commit()  # type: ignore[union-attr]
+        except psycopg.Error as exc:
+            raise SystemFailure(f"system {self.connector.name}: {exc}") from exc
+
     def rollback(self) -> None:
         """Undo everything the transaction did."""
+        if self.batches == "write":  # psycopg's own: it also forgets statements it prepared meanwhile
+            import psycopg
+
+            try:
+                self.conn.connection.driver_connection.rollback()  # type: ignore[union-attr]
+            except psycopg.Error:  # the connection is gone: the pool replaces it
+                self.conn.invalidate()
         if self._tx.is_active:
             self._tx.rollback()
 
@@ -90,13 +118,36 @@ class Tx:
             self.conn.close()
 
 
+Batches = Literal["read", "write"] | None
+"""How a batched PostgreSQL session handles transactions (see Tx); None: SQLAlchemy does."""
+
+
+def _status(conn: Connection) -> Any:
+    """The transaction status of a PostgreSQL connection, as psycopg last saw the server."""
+    return conn.connection.driver_connection.info.transaction_status  # type: ignore[union-attr]
+
+
+def _failed(conn: Connection) -> bool:
+    """True when a PostgreSQL connection's transaction failed (only a rollback ends it)."""
+    from psycopg.pq import TransactionStatus
+
+    return bool(_status(conn) == TransactionStatus.INERROR)
+
+
+def _idle(conn: Connection) -> bool:
+    """True when a PostgreSQL connection is outside any transaction."""
+    from psycopg.pq import TransactionStatus
+
+    return bool(_status(conn) == TransactionStatus.IDLE)
+
+
 class SqlSession:
     """Batched reads and writes on one SQLAlchemy connection (see ConnectorSession)."""
 
-    def __init__(self, connector: SqlConnector, conn: Connection, *, read_batches: bool = False) -> None:
+    def __init__(self, connector: SqlConnector, conn: Connection, *, batches: Batches = None) -> None:
         self.connector = connector
         self.conn = conn
-        self.read_batches = read_batches  # each batch is its own read-only transaction (see Tx)
+        self.batches = batches  # who opens and ends the transaction (see Tx)
         self.batched = connector.dialect == "postgresql"  # psycopg's pipeline mode
 
     def lookup(self, lookups: Sequence[Lookup], *,
@@ -143,10 +194,12 @@ class SqlSession:
 
     @contextmanager
     def _statement(self) -> Iterator[None]:
-        """Around one statement through SQLAlchemy: errors as SystemFailure, and a read-only
-        transaction of its own where each batch of this session is one (see Tx)."""
+        """Around one statement through SQLAlchemy: errors as SystemFailure, and the transaction
+        the session manages itself (see Tx): opened first in a write, one of its own in a read."""
         try:
-            if not self.read_batches:
+            if self.batches == "write" and _idle(self.conn):
+                self.conn.exec_driver_sql("BEGIN")
+            if self.batches != "read":
                 yield
                 return
             self.conn.exec_driver_sql("BEGIN READ ONLY")

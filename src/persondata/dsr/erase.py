@@ -26,7 +26,7 @@ from persondata.audit.service import NewEntry
 from persondata.connectors.found import Discovery
 from persondata.connectors.graph import DataMap, TableRef
 from persondata.connectors.protocol import ConnectorSession, Guard, StaleFinds, Write
-from persondata.connectors.sql import SqlSession, Systems, Tx
+from persondata.connectors.sql import Systems, Tx
 from persondata.connectors.strategies import Counts, RowPlan, counts, row_writes
 from persondata.connectors.walk import discover, in_parallel
 from persondata.db import hot
@@ -195,7 +195,7 @@ def _erase(session: Session, policy: Policy, ids: list[Identity], hasher: Hasher
                 stack.callback(tx.close)
                 by_db[key] = tx
             txs[system] = tx
-            return SqlSession(connector, tx.conn)
+            return tx.session_for(connector)
 
         from persondata.retention.holds import active_holds, forced_holds  # the DPO's holds
 
@@ -246,7 +246,7 @@ def _erase(session: Session, policy: Policy, ids: list[Identity], hasher: Hasher
             tx = txs[names[0]]
             try:
                 for n, system in enumerate(names, 1):
-                    apply_system(SqlSession(sy.get(system), tx.conn), dm, plan, system,
+                    apply_system(tx.session_for(sy.get(system)), dm, plan, system,
                                  last=n == len(names), meanwhile=prepare if overlap else None,
                                  changes=changes.get(system), guards=found.guards.get(system, ()))
                 tx.commit()
