@@ -14,6 +14,7 @@ nothing there.
 from __future__ import annotations
 
 import uuid
+from collections import Counter
 from collections.abc import Callable, Collection, Mapping, Sequence
 from contextlib import ExitStack
 from datetime import datetime
@@ -98,29 +99,32 @@ def apply_system(session: ConnectorSession, dm: DataMap, plan: ErasurePlan, syst
 
 
 def _table_out(tp: TablePlan, rp: RowPlan) -> TableErasureOut:
-    out = TableErasureOut(system=tp.ref.system, table=tp.ref.table, mode=tp.erasure.mode)
+    """One table's row actions and counts."""
     updates = dict(rp.updates)
+    words: dict[tuple[str, ...], dict[str, str]] = {}  # the same columns change alike in every row
+    rows: list[RowAction] = []
     for key in sorted(tp.decisions, key=lambda k: (str(type(k)), k)):
         d = tp.decisions[key]
         if d.action == "shared":
-            out.rows.append(RowAction(key=key, action="report", note=d.kept_for))
-            out.reported_only += 1
+            rows.append(RowAction(key=key, action="report", note=d.kept_for))
         elif d.action == "held":
             assert d.hold is not None
-            out.rows.append(RowAction(key=key, action="held", hold_purpose=d.hold.purpose,
-                                      hold_law=d.hold.law, hold_until=d.hold.until))
-            out.held += 1
+            rows.append(RowAction(key=key, action="held", hold_purpose=d.hold.purpose,
+                                  hold_law=d.hold.law, hold_until=d.hold.until))
         elif key in updates:
-            out.rows.append(RowAction(key=key, action="anonymise", changes=change_words(tp, updates[key]),
-                                      note=d.kept_for, hold_until=d.due if d.deferred else None))
-            out.anonymised += 1
+            columns = tuple(updates[key])
+            if columns not in words:
+                words[columns] = change_words(tp, updates[key])
+            rows.append(RowAction(key=key, action="anonymise", changes=words[columns], note=d.kept_for,
+                                  hold_until=d.due if d.deferred else None))
         elif key in rp.unchanged:
-            out.rows.append(RowAction(key=key, action="unchanged", note=d.kept_for))
-            out.unchanged += 1
+            rows.append(RowAction(key=key, action="unchanged", note=d.kept_for))
         else:
-            out.rows.append(RowAction(key=key, action="delete"))
-            out.deleted += 1
-    return out
+            rows.append(RowAction(key=key, action="delete"))
+    n = Counter(r.action for r in rows)
+    return TableErasureOut(system=tp.ref.system, table=tp.ref.table, mode=tp.erasure.mode, rows=rows,
+                           deleted=n["delete"], anonymised=n["anonymise"], held=n["held"],
+                           reported_only=n["report"], unchanged=n["unchanged"])
 
 
 def _deferred(plan: ErasurePlan, systems: Collection[str], subject: str, group: str, request_ref: str | None,
