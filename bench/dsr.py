@@ -13,12 +13,15 @@
     .venv/bin/python bench/dsr.py --reuse            # measure on a kept database
     .venv/bin/python bench/dsr.py --customers 100000 # a smaller scale
     .venv/bin/python bench/dsr.py --reuse --cold     # every measured call reads from the disk
+    .venv/bin/python bench/dsr.py --reuse --latency 0.5  # the database 0.5 ms away each way
 
 Times are medians of interleaved runs after warm-up; each run looks up a subject of its own
 (random, so its pages are not in PostgreSQL's buffers from an earlier run) and the sides take
 turns going first. Every table and index is first read into the OS page cache (pg_prewarm), so
 no run waits for the disk; with --cold the company database's files are dropped from the OS
 cache before every measured call instead, so each side reads the subject's pages from disk.
+With --latency MS both sides reach the big database through a loopback proxy that delays each
+direction by MS milliseconds (a database on another host; bench/latency_proxy.py).
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ import statistics
 import tempfile
 import time
 from collections.abc import Callable
+from contextlib import ExitStack
 from hashlib import sha256
 from pathlib import Path
 from typing import Any
@@ -39,6 +43,7 @@ from typing import Any
 import psycopg
 import sqlalchemy as sa
 import yaml
+from latency_proxy import DelayProxy
 
 from persondata.connectors.graph import DataMap
 from persondata.connectors.sql import Systems
@@ -388,6 +393,8 @@ def main() -> None:
                         help="use the kept database (erasure picks other random subjects)")
     parser.add_argument("--skip-scale", action="store_true")
     parser.add_argument("--skip-small", action="store_true")
+    parser.add_argument("--latency", type=float, default=0.0, metavar="MS",
+                        help="reach the big database through a proxy that adds MS milliseconds each way")
     parser.add_argument("--cold", action="store_true",
                         help="drop the company database's files from the OS cache before every measured call "
                              "(needs read access to PostgreSQL's data directory)")
@@ -409,8 +416,13 @@ def main() -> None:
             conn.execute("CREATE INDEX IF NOT EXISTS ix_customer_email_lower ON customer (lower(email))")
             if not args.cold:
                 prewarm(conn)
-        scale = at_scale(url, dsn, args.runs, workdir, args.customers, args.cold)
-        print(f"at scale (median of {args.runs}, {'from disk' if args.cold else 'from the OS cache'}):")
+        with ExitStack() as stack:
+            if args.latency:
+                port = stack.enter_context(DelayProxy("127.0.0.1", 5432, args.latency))
+                url, dsn = url.replace(":5432/", f":{port}/"), dsn.replace("port=5432", f"port={port}")
+            scale = at_scale(url, dsn, args.runs, workdir, args.customers, args.cold)
+        away = f", {args.latency:g} ms each way" if args.latency else ""
+        print(f"at scale (median of {args.runs}, {'from disk' if args.cold else 'from the OS cache'}{away}):")
         for op in ("access", "erase"):
             ours, flat, hand = scale[f"ours_{op}"], scale[f"ours_noexpand_{op}"], scale[f"hand_{op}"]
             print(f"  {op:7s} ours {ours:7.2f} ms ({ours / hand:4.2f}x)   ours without identity expansion "

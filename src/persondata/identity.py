@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 import phonenumbers
 from email_validator import SPECIAL_USE_DOMAIN_NAMES, EmailNotValidError, validate_email
@@ -57,10 +58,18 @@ def normalise_email(value: str) -> str:
     return result.normalized.lower()
 
 
+@lru_cache(maxsize=1024)
+def parse_phone(text: str, region: str | None) -> phonenumbers.PhoneNumber:
+    """phonenumbers.parse, kept for the next use of the same text (an identity found in a row is
+    parsed to normalise it, then again for its spellings); a number in international form is
+    the same in any region. Do not change the result."""
+    return phonenumbers.parse(text, None if text.startswith("+") else region)
+
+
 def normalise_phone(value: str, country: str = "DK") -> str:
     """Parse a phone number (default region = the controller's country) into E.164."""
     try:
-        number = phonenumbers.parse(value.strip(), country)
+        number = parse_phone(value.strip(), country)
     except phonenumbers.NumberParseException as exc:
         raise IdentityError(f"{value!r} is not a phone number: {exc}") from exc
     if not phonenumbers.is_valid_number(number):

@@ -49,7 +49,7 @@ from persondata.connectors.found import Discovery, FoundTable
 from persondata.connectors.graph import DataMap, Edge, TableRef
 from persondata.connectors.protocol import Connector, ConnectorSession, Guard, Lookup, Row, Via
 from persondata.errors import IdentityError
-from persondata.identity import Identity, normalise
+from persondata.identity import Identity, normalise, parse_phone
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -81,7 +81,7 @@ def _variants(identity: Identity) -> set[str]:
     out = {identity.value}
     if identity.kind == "phone":
         try:
-            num = phonenumbers.parse(identity.value, None)
+            num = parse_phone(identity.value, None)
         except phonenumbers.NumberParseException:
             return out
         national = str(num.national_number)
