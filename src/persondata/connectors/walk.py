@@ -22,9 +22,11 @@
    finds nothing new, that work stands.
 5. A caller that changes what it found can take the last expansion pass along with its changes
    (`defer`): when every system still to be searched shares one connection that sends lookups
-   together, the pass is not run but returned as `Discovery.guards`, lookups that must find no
-   row beyond those found. The changes go with them in one round trip; when a guard finds more,
-   the transaction is rolled back and the caller searches again without deferring.
+   together, and the pass would only search tables searched before (a second record of the
+   subject in the same table is rare; a table only the new identity reaches is searched
+   normally), the pass is not run but returned as `Discovery.guards`, lookups that must find
+   no row beyond those found. The changes go with them in one round trip; when a guard finds
+   more, the transaction is rolled back and the caller searches again without deferring.
 
 Stored identities are matched by their normalised form plus common spellings (a phone
 number as +4520123456, 004520123456, 4520123456, 20123456 and "20 12 34 56"); e-mail
@@ -106,6 +108,7 @@ class _State:
     queries: int = 0
     round_trips: int = 0
     read_references: bool = True
+    searched: set[TableRef] = field(default_factory=set)  # tables looked up for the subject so far
 
 
 @dataclass
@@ -207,6 +210,7 @@ def _absorb(state: _State, pk: dict[TableRef, str], items: list[tuple[TableRef, 
                 table.add(row, "reference")
             continue
         by_ref[ref] = rows
+        state.searched.add(ref)
         for column, vals in p.lookup.match.items():
             state.asked.setdefault((ref, column), set()).update(str(v) for v in vals)
         table = state.found.setdefault(ref, FoundTable(ref, pk[ref]))
@@ -317,8 +321,10 @@ def discover(
             for s in active:  # systems sharing a connection are searched one after the other
                 groups.setdefault(shared_by(s) if shared_by is not None else s, []).append(s)
             if defer and passes and len(groups) == 1 and all(sessions[s].batched for s in active):
-                guards = {s: _guards(state, s) for s in active}
-                break
+                planned = {s: _guards(state, s) for s in active}
+                if all(ref in state.searched for gs in planned.values() for ref, _ in gs):
+                    guards = {s: [g for _, g in gs] for s, gs in planned.items()}
+                    break
             passes += 1
 
             def run(names: list[str], first: Callable[[], None] | None = None) -> list[tuple[int, int]]:
@@ -350,14 +356,14 @@ def discover(
                      guards)
 
 
-def _guards(state: _State, system: str) -> list[Guard]:
+def _guards(state: _State, system: str) -> list[tuple[TableRef, Guard]]:
     """The next pass over a system as guards: each table's lookup and the keys found so far."""
     out = []
     for ref in state.dm.order(system):
         p = _plan_table(state, ref, {}, batched=False)
         if p is not None:
             found = state.found.get(ref)
-            out.append(Guard(p.lookup, frozenset(found.rows) if found else frozenset()))
+            out.append((ref, Guard(p.lookup, frozenset(found.rows) if found else frozenset())))
     return out
 
 

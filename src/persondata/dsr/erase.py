@@ -162,9 +162,10 @@ def erase(
 ) -> ErasureResult:
     """Erase a subject per the policy (or plan it with dry_run); audited per system.
 
-    Where every system lives in one PostgreSQL database, the search's last identity-expansion
-    pass goes with the changes as guards; in the rare case that it finds more rows, the changes
-    are rolled back and the erasure is made again with a full search first."""
+    Where every system lives in one PostgreSQL database and the search's last identity-expansion
+    pass would only search tables searched before, that pass goes with the changes as guards; in
+    the rare case that it finds more rows (a second record of the subject), the changes are
+    rolled back and the erasure is made again with a full search first."""
     ids = require_identities(identities)
     now = now or utcnow()
     with systems_for(policy, systems, env) as sy:
