@@ -262,10 +262,9 @@ def _write_statements(session: SqlSession, w: Write) -> Iterator[tuple[str, dict
                 yield sql, {"k": key, **{f"v{i}": vals[c] for i, c in enumerate(cols)}}
         return
     keys = session.coerced(w.table, pk.name, w.keys)
-    keys_param = sa.bindparam("keys", type_=postgresql.ARRAY(pk.type))
     if w.kind == "delete":
-        sql = _text(connector, ("delete", w.table, pk.name),
-                    lambda: sa.delete(t).where(pk == sa.any_(keys_param)))
+        sql = _text(connector, ("delete", w.table, pk.name), lambda: sa.delete(t).where(
+            pk == sa.any_(sa.bindparam("keys", type_=postgresql.ARRAY(pk.type)))))
         yield from ((sql, {"keys": list(c)}) for c in chunks(keys))
         return
     cols = tuple(sorted(w.values))

@@ -52,14 +52,16 @@ class Tx:
         except OperationalError as exc:
             raise SystemFailure(
                 f"system {connector.name}: cannot reach {connector.describe()}: {exc.orig}") from exc
+        self._tx: sa.RootTransaction | None = None
         try:
-            if batched:
-                conn = conn.execution_options(isolation_level="AUTOCOMMIT")
-            elif write:
-                conn = conn.execution_options(persondata_write=True)
-            elif connector.dialect == "postgresql":
-                conn = conn.execution_options(postgresql_readonly=True)
-            self._tx = conn.begin()
+            if batched:  # psycopg in autocommit, set straight on it (and back on close)
+                conn.connection.driver_connection.autocommit = True  # type: ignore[union-attr]
+            else:
+                if write:
+                    conn = conn.execution_options(persondata_write=True)
+                elif connector.dialect == "postgresql":
+                    conn = conn.execution_options(postgresql_readonly=True)
+                self._tx = conn.begin()
             if not write and connector.dialect in ("mysql", "mariadb"):
                 conn.exec_driver_sql("SET TRANSACTION READ ONLY")
         except OperationalError as exc:
@@ -78,6 +80,8 @@ class Tx:
         ROLLBACK would make psycopg forget the statements it has prepared (each planned anew)."""
         if self.batches == "write":
             self._commit_driver()
+            return
+        if self._tx is None:  # a batched read: each batch was its own transaction
             return
         try:
             if self.write or self.connector.dialect == "postgresql":
@@ -100,14 +104,16 @@ class Tx:
 
     def rollback(self) -> None:
         """Undo everything the transaction did."""
-        if self.batches == "write":  # psycopg's own: it also forgets statements it prepared meanwhile
+        if self.batched and not self.conn.invalidated:
             import psycopg
 
-            try:
+            try:  # psycopg's own (nothing to send when idle); it forgets what it prepared meanwhile
                 self.conn.connection.driver_connection.rollback()  # type: ignore[union-attr]
             except psycopg.Error:  # the connection is gone: the pool replaces it
                 self.conn.invalidate()
-        if self._tx.is_active:
+        if self._tx is None:
+            self.conn.rollback()  # SQLAlchemy's own bookkeeping of statements sent through it
+        elif self._tx.is_active:
             self._tx.rollback()
 
     def close(self) -> None:
@@ -115,7 +121,11 @@ class Tx:
         try:
             self.rollback()
         finally:
-            self.conn.close()
+            try:
+                if self.batched and not self.conn.invalidated:
+                    self.conn.connection.driver_connection.autocommit = False  # type: ignore[union-attr]
+            finally:
+                self.conn.close()
 
 
 Batches = Literal["read", "write"] | None
