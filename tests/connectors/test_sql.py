@@ -247,6 +247,24 @@ def test_guards_go_first_and_stop_the_changes_when_they_find_more(shop: Shop) ->
             assert [r["id"] for r in s.fetch_keys("login", [30])] == [30]
 
 
+def test_values_that_look_like_array_syntax_match_exactly(shop: Shop) -> None:
+    # On PostgreSQL a lookup's values go as one array parameter: quotes, backslashes, commas,
+    # braces and the word NULL are values like any other.
+    odd = ['a"b', "c\\d", "e,f", "{g}", "NULL", " h ", 'ø"\\,{}']
+    with shop.systems() as systems:
+        conn = systems.get("shop")
+        with conn.session(write=True) as s:
+            s.write([Write("customer", "update_rows", changes=[(1, {"name": odd[0]}), (2, {"name": odd[1]}),
+                                                               (3, {"name": odd[6]})])])
+        with conn.session() as s:
+            def ids(values: list[str]) -> list[int]:
+                return sorted(r["id"] for r in s.lookup([Lookup("customer", {"name": values})])[0])
+
+            assert ids(odd) == [1, 2, 3]
+            assert ids([odd[0]]) == [1] and ids([odd[6]]) == [3] and ids(["NULL", "{g}", "e,f"]) == []
+            assert [len(r) for r in s.lookup([Lookup("orders", {"customer_id": [1, 3]})])] == [3]
+
+
 def test_lookups_and_writes_name_a_missing_column(shop: Shop) -> None:
     with shop.systems() as systems:
         conn = systems.get("shop")

@@ -157,13 +157,14 @@ def _run(session: SqlSession, statements: list[tuple[str, dict[str, Any]]], *, r
              else None)
     try:
         if len(statements) == 1 and not (commit or begin or meanwhile):
-            cursors[0].execute(*statements[0])
+            sql, params = statements[0]
+            cursors[0].execute(sql, {k: _array(v) if type(v) is list else v for k, v in params.items()})
         else:
             with raw.pipeline():
                 if begin:
                     raw.execute(begin, prepare=False)
                 for cur, (sql, params) in zip(cursors, statements, strict=True):
-                    cur.execute(sql, params)
+                    cur.execute(sql, {k: _array(v) if type(v) is list else v for k, v in params.items()})
                 if commit or begin == "BEGIN READ ONLY":
                     raw.execute("COMMIT", prepare=False)
                 if meanwhile is not None:
@@ -175,6 +176,16 @@ def _run(session: SqlSession, statements: list[tuple[str, dict[str, Any]]], *, r
             raise StaleFinds(f"system {session.connector.name}: {_STALE}") from exc
         raise SystemFailure(f"system {session.connector.name}: {exc}") from exc
     return cursors
+
+
+def _array(values: list[Any]) -> Any:
+    """A list of texts or integers as PostgreSQL's array input (`{"a","b"}`), which the statement
+    casts (`%(p0)s::TEXT[]`); still one bound parameter, but psycopg's list adapter costs ~7 µs a
+    list of Python. Other lists as they are."""
+    if all(type(v) is str or type(v) is int for v in values):
+        quoted = ('"' + str(v).replace("\\", "\\\\").replace('"', '\\"') + '"' for v in values)
+        return "{" + ",".join(quoted) + "}"
+    return values
 
 
 _PLAIN = (str, int, float, bool, Decimal, date, datetime, time, bytes)
