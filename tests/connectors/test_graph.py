@@ -11,8 +11,9 @@ import yaml
 from persondata.connectors.found import Discovery
 from persondata.connectors.graph import DataMap, TableRef
 from persondata.connectors.protocol import DataMapError
+from persondata.connectors.spellings import variants
 from persondata.connectors.sql import Systems
-from persondata.connectors.walk import discover, variants
+from persondata.connectors.walk import discover
 from persondata.identity import Identity, make_identity
 from persondata.policy.model import Policy
 from persondata.testing.webshop import Shop, webshop_policy

@@ -42,16 +42,15 @@ from collections.abc import Callable, Collection, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass, field
-from functools import lru_cache, partial
+from functools import partial
 from typing import Any, TypeVar
-
-import phonenumbers
 
 from persondata.connectors.found import Discovery, FoundTable
 from persondata.connectors.graph import DataMap, Edge, TableRef
 from persondata.connectors.protocol import Connector, ConnectorSession, Guard, Lookup, Row, Via
+from persondata.connectors.spellings import spellings
 from persondata.errors import IdentityError
-from persondata.identity import Identity, normalise, parse_phone
+from persondata.identity import Identity, normalise
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -67,34 +66,6 @@ def in_parallel(fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
         if not _POOL:
             _POOL.append(ThreadPoolExecutor(max_workers=8, thread_name_prefix="persondata-systems"))
     return list(_POOL[0].map(fn, items))
-
-
-def variants(identity: Identity) -> frozenset[str]:
-    """The spellings of a normalised identity to look for in stored data."""
-    return _spellings(identity.kind, identity.value)
-
-
-@lru_cache(maxsize=4096)
-def _spellings(kind: str, value: str) -> frozenset[str]:
-    return frozenset(_variants(Identity(kind, value)))
-
-
-def _variants(identity: Identity) -> set[str]:
-    out = {identity.value}
-    if identity.kind == "phone":
-        try:
-            num = parse_phone(identity.value, None)
-        except phonenumbers.NumberParseException:
-            return out
-        national = str(num.national_number)
-        out |= {
-            national,
-            f"{num.country_code}{national}",
-            f"00{num.country_code}{national}",
-            phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.NATIONAL),
-            phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.INTERNATIONAL),
-        }
-    return out
 
 
 @dataclass
@@ -133,7 +104,7 @@ def _plan_table(state: _State, ref: TableRef, planned: dict[TableRef, _Planned],
     for kind, column in spec.identities.items():
         wanted: set[str] = set()
         for value in state.known.get(kind, ()):
-            wanted |= _spellings(kind, value)
+            wanted |= spellings(kind, value)
         new = wanted - state.asked.setdefault((ref, column), set())
         if new:
             match.setdefault(column, set()).update(new)

@@ -18,6 +18,7 @@ from collections import Counter
 from collections.abc import Callable, Collection, Mapping, Sequence
 from contextlib import ExitStack
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -169,18 +170,19 @@ def erase(
     ids = require_identities(identities)
     now = now or utcnow()
     with systems_for(policy, systems, env) as sy:
-        args = (session, policy, ids, hasher, actor, dry_run, only, now, sy, expand, request_ref, parallel)
+        attempt = partial(_erase, session, policy, ids, sy, hasher=hasher, actor=actor, dry_run=dry_run,
+                          only=only, now=now, expand=expand, request_ref=request_ref, parallel=parallel)
         if not dry_run and only is None and expand:
             try:
-                return _erase(*args, defer=True)
+                return attempt(defer=True)
             except StaleFinds:
                 pass
-        return _erase(*args, defer=False)
+        return attempt(defer=False)
 
 
-def _erase(session: Session, policy: Policy, ids: list[Identity], hasher: Hasher, actor: str, dry_run: bool,
-           only: Collection[str] | None, now: datetime, sy: Systems, expand: bool, request_ref: str | None,
-           parallel: bool, *, defer: bool) -> ErasureResult:
+def _erase(session: Session, policy: Policy, ids: list[Identity], sy: Systems, *, hasher: Hasher, actor: str,
+           dry_run: bool, only: Collection[str] | None, now: datetime, expand: bool, request_ref: str | None,
+           parallel: bool, defer: bool) -> ErasureResult:
     """One attempt at an erasure; with `defer`, StaleFinds when a guard found more (nothing
     is then changed or recorded)."""
     dm = DataMap.of(policy)
