@@ -317,7 +317,8 @@ def at_scale(url: str, dsn: str, runs: int, workdir: Path, customers: int,
         # Every measurement gets a subject of its own (a subject is looked up once, not twice:
         # the second lookup would find its pages cached), and the sides take turns going first.
         picked = conn.execute("SELECT (id - 1) / 2 FROM customer WHERE id %% 2 = 1 AND email IS NOT NULL"
-                              " ORDER BY random() LIMIT %s", (7 * runs,)).fetchall()
+                              " AND id > 10 ORDER BY random() LIMIT %s",  # not the warm-up's subjects
+                              (7 * runs,)).fetchall()
         pool = iter(int(r[0]) for r in picked)
         sides: dict[str, list[tuple[str, Callable[[str], object]]]] = {
             "access": [("ours", ours_access), ("ours_noexpand", lambda e: ours_access(e, False)),
