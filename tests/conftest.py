@@ -85,33 +85,30 @@ def state_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         unavailable("postgres", str(exc))
 
 
+def _company_database(engine: str, directory: Path, prefix: str) -> Iterator[str]:
+    """A new database on an engine: SQLite in a directory, else a throwaway server database."""
+    if engine == "sqlite":
+        yield f"sqlite:///{directory / 'company.db'}"
+        return
+    factory = postgres_database if engine == "postgres" else mariadb_database
+    try:
+        with factory(prefix) as url:
+            yield url
+    except ServiceUnavailable as exc:
+        unavailable(engine, str(exc))
+
+
 @pytest.fixture(params=["sqlite", "postgres", "mariadb"])
 def company_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A company database (the systems persondata acts on) on all three engines."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'company.db'}"
-        return
-    factory = postgres_database if request.param == "postgres" else mariadb_database
-    try:
-        with factory("pdco") as url:
-            yield url
-    except ServiceUnavailable as exc:
-        unavailable(request.param, str(exc))
+    yield from _company_database(request.param, tmp_path, "pdco")
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgres", "mariadb"])
 def company_db(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """One webshop database per engine and test process, refilled by `shop` before each test
     (creating a PostgreSQL or MariaDB database per test costs seconds)."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path_factory.mktemp('company') / 'company.db'}"
-        return
-    factory = postgres_database if request.param == "postgres" else mariadb_database
-    try:
-        with factory("pdshop") as url:
-            yield url
-    except ServiceUnavailable as exc:
-        unavailable(request.param, str(exc))
+    yield from _company_database(request.param, tmp_path_factory.mktemp("company"), "pdshop")
 
 
 @pytest.fixture

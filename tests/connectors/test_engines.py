@@ -5,12 +5,12 @@ from __future__ import annotations
 import subprocess
 import sys
 
-import sqlalchemy as sa
 import yaml
 
 from persondata.connectors import engines
 from persondata.connectors.sql import Systems
 from persondata.policy.model import Policy
+from persondata.testing.databases import run_sql
 
 
 def _policy(url: str, note: bool = False) -> Policy:
@@ -25,16 +25,8 @@ systems:
 {tables}"""))
 
 
-def _sql(url: str, *statements: str) -> None:
-    engine = sa.create_engine(url)
-    with engine.begin() as c:
-        for s in statements:
-            c.execute(sa.text(s))
-    engine.dispose()
-
-
 def test_new_systems_share_one_engine_and_its_reflection(sqlite_url: str) -> None:
-    _sql(sqlite_url, "CREATE TABLE person (id INTEGER PRIMARY KEY, email VARCHAR(100))",
+    run_sql(sqlite_url, "CREATE TABLE person (id INTEGER PRIMARY KEY, email VARCHAR(100))",
          "INSERT INTO person VALUES (1, 'Jane@Example.DK')")
     policy = _policy(sqlite_url)
     with Systems(policy) as first:
@@ -56,11 +48,11 @@ def test_new_systems_share_one_engine_and_its_reflection(sqlite_url: str) -> Non
 
 
 def test_tables_and_columns_added_later_are_reflected(sqlite_url: str) -> None:
-    _sql(sqlite_url, "CREATE TABLE person (id INTEGER PRIMARY KEY, email VARCHAR(100))")
+    run_sql(sqlite_url, "CREATE TABLE person (id INTEGER PRIMARY KEY, email VARCHAR(100))")
     policy = _policy(sqlite_url)
     with Systems(policy) as first:
         assert "name" not in first.get("crm").table("person").c
-    _sql(sqlite_url, "ALTER TABLE person ADD COLUMN name VARCHAR(100)",
+    run_sql(sqlite_url, "ALTER TABLE person ADD COLUMN name VARCHAR(100)",
          "CREATE TABLE note (id INTEGER PRIMARY KEY, person_id INTEGER, body TEXT)",
          "INSERT INTO person VALUES (7, 'a@b.dk', 'Ann')", "INSERT INTO note VALUES (1, 7, 'hi')")
     with Systems(_policy(sqlite_url, note=True)) as second:  # same URL, a table more

@@ -9,7 +9,6 @@ import json
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
 from tests.dsr.test_erase import OLE, by_table, rows, run
 
 from persondata.audit import service as audit_service
@@ -17,6 +16,7 @@ from persondata.connectors.found import Discovery
 from persondata.db.engine import Database
 from persondata.dsr import erase as module
 from persondata.identity import Hasher
+from persondata.testing.databases import run_sql
 from persondata.testing.webshop import Shop, build_support, reset_shop, webshop_policy
 
 
@@ -54,14 +54,6 @@ def attempts(monkeypatch: pytest.MonkeyPatch) -> list[tuple[bool, Discovery]]:
     monkeypatch.setattr(module, "_erase", attempt)
     monkeypatch.setattr(module, "discover", discover)
     return seen
-
-
-def _execute(url: str, *statements: str) -> None:
-    engine = sa.create_engine(url)
-    with engine.begin() as c:
-        for sql in statements:
-            c.execute(sa.text(sql))
-    engine.dispose()
 
 
 def _erasures(state: Database) -> list[tuple[str, str | None, dict[str, Any]]]:
@@ -104,7 +96,7 @@ def test_an_outcome_recorded_ahead_is_taken_back_when_a_guard_finds_more(
         shop_only: Shop, state: Database, hasher: Hasher, attempts: list[tuple[bool, Discovery]]) -> None:
     # Ole has no held rows, so his outcome is recorded while his changes are on their way; a
     # second customer record carries his phone number under another address.
-    _execute(shop_only.shop_url, "UPDATE customer SET phone = '+4577777777' WHERE id = 3",
+    run_sql(shop_only.shop_url, "UPDATE customer SET phone = '+4577777777' WHERE id = 3",
              "INSERT INTO customer (id, customer_no, email, phone, name, restricted)"
              " VALUES (4, 1004, 'ole.olsen@firma.dk', '77 77 77 77', 'Ole Olsen', false)")
     result = run(shop_only, state, hasher, who=OLE)

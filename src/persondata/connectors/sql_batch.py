@@ -148,23 +148,24 @@ def _run(session: SqlSession, statements: list[tuple[str, dict[str, Any]]], *, r
     (`reads`) go as they are (a pipeline is one implicit transaction) and anything else goes
     inside BEGIN READ ONLY ... COMMIT, so that PostgreSQL refuses a change."""
     import psycopg
-    from psycopg.pq import TransactionStatus
+
+    from persondata.connectors.sql_session import idle
 
     raw: psycopg.Connection[Any] = session.conn.connection.driver_connection  # type: ignore[assignment]
     cursors = [raw.cursor() for _ in statements]
+    bound = [(sql, {k: _array(v) if type(v) is list else v for k, v in params.items()})
+             for sql, params in statements]
     begin = ("BEGIN READ ONLY" if session.batches == "read" and not reads else
-             "BEGIN" if session.batches == "write" and raw.info.transaction_status == TransactionStatus.IDLE
-             else None)
+             "BEGIN" if session.batches == "write" and idle(session.conn) else None)
     try:
         if len(statements) == 1 and not (commit or begin or meanwhile):
-            sql, params = statements[0]
-            cursors[0].execute(sql, {k: _array(v) if type(v) is list else v for k, v in params.items()})
+            cursors[0].execute(*bound[0])
         else:
             with raw.pipeline():
                 if begin:
                     raw.execute(begin, prepare=False)
-                for cur, (sql, params) in zip(cursors, statements, strict=True):
-                    cur.execute(sql, {k: _array(v) if type(v) is list else v for k, v in params.items()})
+                for cur, (sql, params) in zip(cursors, bound, strict=True):
+                    cur.execute(sql, params)
                 if commit or begin == "BEGIN READ ONLY":
                     raw.execute("COMMIT", prepare=False)
                 if meanwhile is not None:
@@ -245,15 +246,15 @@ def _guard_statements(session: SqlSession, g: Guard) -> Iterator[tuple[str, dict
     pk = connector.column(table, connector.primary_key(table))
     known = session.coerced(table, pk.name, g.known)
 
-    def build(cond: Cond) -> str:
+    def build(cond: Cond) -> sa.Select[Any]:
         inner: sa.Select[Any] = sa.select(sa.literal_column("1")).select_from(connector.table(table)).where(
             _where(connector, table, cond, iter(range(1_000_000))),
             sa.not_(pk == sa.any_(sa.bindparam("known", type_=postgresql.ARRAY(pk.type)))))
         marker = sa.select(sa.literal_column(f"'{_STALE}'")).where(inner.exists()).scalar_subquery()
-        return str(sa.select(sa.cast(marker, sa.Integer)).compile(dialect=connector.engine.dialect))
+        return sa.select(sa.cast(marker, sa.Integer))
 
     for cond, values in _conditions(session, Lookup(table, g.lookup.match)):
-        sql = _cached(connector, ("guard", table, cond), partial(build, cond))
+        sql = _text(connector, ("guard", table, cond), partial(build, cond))
         yield sql, {"known": known, **{f"p{n}": v for n, v in enumerate(values)}}
 
 

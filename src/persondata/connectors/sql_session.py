@@ -46,7 +46,7 @@ class Tx:
     def __init__(self, connector: SqlConnector, write: bool, *, batched: bool = False) -> None:
         self.connector = connector
         self.write = write
-        self.batched = batched = batched and connector.dialect == "postgresql"
+        batched = batched and connector.dialect == "postgresql"
         try:
             conn = connector.engine.connect()
         except OperationalError as exc:
@@ -95,7 +95,7 @@ class Tx:
         """psycopg's own commit: nothing to send when the last batch carried the COMMIT."""
         import psycopg
 
-        if _failed(self.conn):
+        if failed(self.conn):
             raise SystemFailure(f"system {self.connector.name}: the transaction failed; nothing committed")
         try:
             self.conn.connection.driver_connection.commit()  # type: ignore[union-attr]
@@ -104,7 +104,7 @@ class Tx:
 
     def rollback(self) -> None:
         """Undo everything the transaction did."""
-        if self.batched and not self.conn.invalidated:
+        if self.batches is not None and not self.conn.invalidated:
             import psycopg
 
             try:  # psycopg's own (nothing to send when idle); it forgets what it prepared meanwhile
@@ -122,7 +122,7 @@ class Tx:
             self.rollback()
         finally:
             try:
-                if self.batched and not self.conn.invalidated:
+                if self.batches is not None and not self.conn.invalidated:
                     self.conn.connection.driver_connection.autocommit = False  # type: ignore[union-attr]
             finally:
                 self.conn.close()
@@ -137,14 +137,14 @@ def _status(conn: Connection) -> Any:
     return conn.connection.driver_connection.info.transaction_status  # type: ignore[union-attr]
 
 
-def _failed(conn: Connection) -> bool:
+def failed(conn: Connection) -> bool:
     """True when a PostgreSQL connection's transaction failed (only a rollback ends it)."""
     from psycopg.pq import TransactionStatus
 
     return bool(_status(conn) == TransactionStatus.INERROR)
 
 
-def _idle(conn: Connection) -> bool:
+def idle(conn: Connection) -> bool:
     """True when a PostgreSQL connection is outside any transaction."""
     from psycopg.pq import TransactionStatus
 
@@ -207,7 +207,7 @@ class SqlSession:
         """Around one statement through SQLAlchemy: errors as SystemFailure, and the transaction
         the session manages itself (see Tx): opened first in a write, one of its own in a read."""
         try:
-            if self.batches == "write" and _idle(self.conn):
+            if self.batches == "write" and idle(self.conn):
                 self.conn.exec_driver_sql("BEGIN")
             if self.batches != "read":
                 yield

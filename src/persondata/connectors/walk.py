@@ -322,9 +322,8 @@ def discover(
             pending.pop()()
         subject = {r: t for r, t in state.found.items() if t.rows}
         references = _follow_references(dm, subject, session_of, pks, state)
-    found_ids = sorted(Identity(k, v) for k, vals in state.known.items() for v in vals)
-    return Discovery(requested, found_ids, subject, references, state.queries, passes, state.round_trips,
-                     guards)
+    return Discovery(requested, _identities(state), subject, references, state.queries, passes,
+                     state.round_trips, guards)
 
 
 def _guards(state: _State, system: str) -> list[tuple[TableRef, Guard]]:
@@ -342,8 +341,12 @@ def _snapshot(requested: list[Identity], state: _State, pks: dict[TableRef, str]
     """What has been found so far, as it would be returned now (copies: later passes add to it)."""
     subject = {r: FoundTable(r, t.primary_key, dict(t.rows), dict(t.reach))
                for r, t in state.found.items() if t.rows}
-    found_ids = sorted(Identity(k, v) for k, vals in state.known.items() for v in vals)
-    return Discovery(requested, found_ids, subject, _references(subject, pks, state))
+    return Discovery(requested, _identities(state), subject, _references(subject, pks, state))
+
+
+def _identities(state: _State) -> list[Identity]:
+    """Every identity known so far, in order."""
+    return sorted(Identity(k, v) for k, vals in state.known.items() for v in vals)
 
 
 def _has_work(state: _State, system: str) -> bool:

@@ -272,10 +272,8 @@ def _erase(session: Session, policy: Policy, ids: list[Identity], sy: Systems, *
             outcomes = [run(names) for names in groups.values()] if overlap else in_parallel(
                 run, list(groups.values()))
         except StaleFinds:
-            if assumed is not None:  # the outcome recorded ahead is undone
-                hot.savepoint(session, _SAVEPOINT, "ROLLBACK TO SAVEPOINT")
-                hot.savepoint(session, _SAVEPOINT, "RELEASE SAVEPOINT")
-                audit_service.forget_head(session)
+            if assumed is not None:
+                _take_back(session)
             raise
     statuses = _statuses(plan, targets, dry_run, {s: error for names, error in outcomes for s in names})
     prepare(outcome_known=True)
@@ -284,14 +282,19 @@ def _erase(session: Session, policy: Policy, ids: list[Identity], sy: Systems, *
         if statuses == assumed:
             hot.savepoint(session, _SAVEPOINT, "RELEASE SAVEPOINT")
             return result
-        hot.savepoint(session, _SAVEPOINT, "ROLLBACK TO SAVEPOINT")  # a system failed
-        hot.savepoint(session, _SAVEPOINT, "RELEASE SAVEPOINT")
-        audit_service.forget_head(session)
+        _take_back(session)  # a system failed
     _record(session, policy, hasher, plan, result, statuses, subject, actor, request_ref, now)
     return result
 
 
 _SAVEPOINT = "persondata_erasure_outcome"
+
+
+def _take_back(session: Session) -> None:
+    """Undo the outcome recorded ahead (back to its savepoint); the audit head is read again."""
+    hot.savepoint(session, _SAVEPOINT, "ROLLBACK TO SAVEPOINT")
+    hot.savepoint(session, _SAVEPOINT, "RELEASE SAVEPOINT")
+    audit_service.forget_head(session)
 
 
 def _statuses(plan: ErasurePlan, targets: list[str], dry_run: bool,

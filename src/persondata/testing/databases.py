@@ -75,6 +75,19 @@ def mariadb_database(prefix: str = "pdtest") -> Iterator[str]:
         conn.close()
 
 
+def run_sql(url: str, *statements: str) -> None:
+    """Run SQL statements on a database in one transaction (test set-up)."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url)
+    try:
+        with engine.begin() as conn:
+            for sql in statements:
+                conn.execute(sa.text(sql))
+    finally:
+        engine.dispose()
+
+
 def redis_available(url: str = REDIS_URL) -> bool:
     """True when Redis answers a ping."""
     import redis
