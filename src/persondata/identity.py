@@ -58,12 +58,16 @@ def normalise_email(value: str) -> str:
     return result.normalized.lower()
 
 
-@lru_cache(maxsize=1024)
 def parse_phone(text: str, region: str | None) -> phonenumbers.PhoneNumber:
     """phonenumbers.parse, kept for the next use of the same text (an identity found in a row is
     parsed to normalise it, then again for its spellings); a number in international form is
-    the same in any region. Do not change the result."""
-    return phonenumbers.parse(text, None if text.startswith("+") else region)
+    the same in any region, so it is kept once. Do not change the result."""
+    return _parse_phone(text, None if text.startswith("+") else region)
+
+
+@lru_cache(maxsize=1024)
+def _parse_phone(text: str, region: str | None) -> phonenumbers.PhoneNumber:
+    return phonenumbers.parse(text, region)
 
 
 def normalise_phone(value: str, country: str = "DK") -> str:

@@ -20,23 +20,34 @@ from persondata.testing.webshop import Shop, build_support, reset_shop, webshop_
 
 @contextmanager
 def counting(connector: SqlConnector) -> Iterator[list[str]]:
-    """Collect the SQL statements a connector sends (on PostgreSQL at psycopg's cursor: lookups
-    and batched writes go to it directly)."""
+    """Collect the SQL statements a connector sends (on PostgreSQL where they leave for psycopg:
+    batches of a session that manages its transaction go to libpq through `pg_pipeline`, the rest
+    to psycopg's cursors; SQLAlchemy sees neither)."""
     statements: list[str] = []
     if connector.dialect == "postgresql":
         import psycopg
 
-        original = psycopg.Cursor.execute
+        from persondata.connectors import pg_pipeline
+
+        original, run = psycopg.Cursor.execute, pg_pipeline.run
 
         def execute(self: psycopg.Cursor[Any], query: Any, *args: Any, **kwargs: Any) -> Any:
             statements.append(str(query))
             return original(self, query, *args, **kwargs)
 
+        def pipeline(raw: Any, batch: Any, *, begin: str | None = None, commit: bool = False,
+                     meanwhile: Any = None) -> Any:
+            statements.extend([*([begin] if begin else []), *(sql for sql, _ in batch),
+                               *(["COMMIT"] if commit else [])])
+            return run(raw, batch, begin=begin, commit=commit, meanwhile=meanwhile)
+
         psycopg.Cursor.execute = execute  # type: ignore[method-assign]
+        pg_pipeline.run = pipeline  # type: ignore[assignment]
         try:
             yield statements
         finally:
             psycopg.Cursor.execute = original  # type: ignore[method-assign]
+            pg_pipeline.run = run
         return
 
     def listener(conn: object, cursor: object, statement: str, *args: object) -> None:

@@ -38,6 +38,7 @@ from persondata.connectors.protocol import CHUNK, Guard, Lookup, Row, StaleFinds
 from persondata.errors import SystemFailure
 
 if TYPE_CHECKING:
+    from persondata.connectors.pg_pipeline import Answer
     from persondata.connectors.sql import SqlConnector
     from persondata.connectors.sql_session import SqlSession
 
@@ -120,10 +121,10 @@ def lookup(session: SqlSession, lookups: Sequence[Lookup], *,
             stmt, text, names = _statement(connector, lk.table, cond, lk.columns)
             work.append((i, stmt, text, names, {f"p{n}": v for n, v in enumerate(values)}))
     if connector.dialect == "postgresql":
-        cursors = _run(session, [(text or "", params) for _, _, text, _, params in work], reads=True,
+        answers = _run(session, [(text or "", params) for _, _, text, _, params in work], reads=True,
                        meanwhile=meanwhile)
-        results = [[dict(zip(names, r, strict=True)) for r in cur.fetchall()]
-                   for (_, _, _, names, _), cur in zip(work, cursors, strict=True)]
+        results = [[dict(zip(names, r, strict=True)) for r in answer.rows]
+                   for (_, _, _, names, _), answer in zip(work, answers, strict=True)]
     else:
         results = [session.rows(stmt, params) for _, stmt, _, _, params in work]
         if meanwhile is not None:
@@ -138,45 +139,57 @@ def lookup(session: SqlSession, lookups: Sequence[Lookup], *,
 
 
 def _run(session: SqlSession, statements: list[tuple[str, dict[str, Any]]], *, reads: bool = False,
-         commit: bool = False, meanwhile: Callable[[], None] | None = None) -> list[Any]:
+         commit: bool = False, meanwhile: Callable[[], None] | None = None) -> list[Answer]:
     """Run statements on the psycopg connection under the session's transaction, sent together;
-    returns their cursors (rows as tuples, and row counts).
+    returns their answers (rows as tuples, and row counts).
 
     `commit`: the COMMIT goes with them (a failed statement aborts it). `meanwhile` runs once
     everything is sent, before the answers are read. Where the session manages its transaction
-    (see Tx): a write's first batch carries its BEGIN; in a read, statements that only read
-    (`reads`) go as they are (a pipeline is one implicit transaction) and anything else goes
-    inside BEGIN READ ONLY ... COMMIT, so that PostgreSQL refuses a change."""
+    (see Tx), the batch goes straight through libpq (`pg_pipeline`): a write's first batch carries
+    its BEGIN; in a read, statements that only read (`reads`) go as they are (a pipeline is one
+    implicit transaction) and anything else goes inside BEGIN READ ONLY ... COMMIT, so that
+    PostgreSQL refuses a change. Elsewhere they go through psycopg's cursors in its pipeline."""
     import psycopg
 
+    from persondata.connectors import pg_pipeline
     from persondata.connectors.sql_session import idle
 
     raw: psycopg.Connection[Any] = session.conn.connection.driver_connection  # type: ignore[assignment]
-    cursors = [raw.cursor() for _ in statements]
     bound = [(sql, {k: _array(v) if type(v) is list else v for k, v in params.items()})
              for sql, params in statements]
-    begin = ("BEGIN READ ONLY" if session.batches == "read" and not reads else
-             "BEGIN" if session.batches == "write" and idle(session.conn) else None)
     try:
-        if len(statements) == 1 and not (commit or begin or meanwhile):
-            cursors[0].execute(*bound[0])
-        else:
-            with raw.pipeline():
-                if begin:
-                    raw.execute(begin, prepare=False)
-                for cur, (sql, params) in zip(cursors, bound, strict=True):
-                    cur.execute(sql, params)
-                if commit or begin == "BEGIN READ ONLY":
-                    raw.execute("COMMIT", prepare=False)
-                if meanwhile is not None:
-                    meanwhile()
+        if session.batches is not None:
+            begin = ("BEGIN READ ONLY" if session.batches == "read" and not reads else
+                     "BEGIN" if session.batches == "write" and idle(session.conn) else None)
+            return pg_pipeline.run(raw, bound, begin=begin, commit=commit or begin == "BEGIN READ ONLY",
+                                   meanwhile=meanwhile)
+        return _run_cursors(raw, bound, commit=commit, meanwhile=meanwhile)
     except psycopg.Error as exc:
         if raw.broken or raw.closed:  # let the pool replace it (SQLAlchemy did not see the error)
             session.conn.invalidate()
         elif _STALE in str(exc):
             raise StaleFinds(f"system {session.connector.name}: {_STALE}") from exc
         raise SystemFailure(f"system {session.connector.name}: {exc}") from exc
-    return cursors
+
+
+def _run_cursors(raw: Any, bound: list[tuple[str, dict[str, Any]]], *, commit: bool,
+                 meanwhile: Callable[[], None] | None) -> list[Answer]:
+    """Statements through psycopg's cursors (in its pipeline when more than one), in the
+    transaction psycopg opened for SQLAlchemy."""
+    cursors = [raw.cursor() for _ in bound]
+    if len(bound) == 1 and not (commit or meanwhile):
+        cursors[0].execute(*bound[0])
+    else:
+        with raw.pipeline():
+            for cur, (sql, params) in zip(cursors, bound, strict=True):
+                cur.execute(sql, params)
+            if commit:
+                raw.execute("COMMIT", prepare=False)
+            if meanwhile is not None:
+                meanwhile()
+    from persondata.connectors.pg_pipeline import Answer
+
+    return [Answer(cur.fetchall() if cur.description else [], cur.rowcount) for cur in cursors]
 
 
 def _array(values: list[Any]) -> Any:
@@ -215,9 +228,9 @@ def write(session: SqlSession, writes: Sequence[Write], *, last: bool = False,
             owner.append(i)
     done = [0] * len(writes)
     if statements or last:
-        for i, cur in zip(owner, _run(session, statements, commit=last, meanwhile=meanwhile), strict=True):
+        for i, answer in zip(owner, _run(session, statements, commit=last, meanwhile=meanwhile), strict=True):
             if i >= 0:
-                done[i] += max(cur.rowcount, 0)
+                done[i] += max(answer.rowcount, 0)
     elif meanwhile is not None:
         meanwhile()
     return done
