@@ -30,7 +30,7 @@ from psycopg import errors, pq
 from psycopg.abc import Transformer as AdaptTransformer
 from psycopg.adapt import PyFormat, Transformer
 
-MAX_PREPARED = 500  # statement shapes prepared per connection; beyond, statements are planned each time
+MAX_PREPARED = 100  # statement shapes prepared per connection (as psycopg); beyond, planned each time
 _PLACEHOLDER = re.compile(rb"%\(([^)]+)\)s|%%")
 _PLAN_GONE = ("0A000", "26000")  # a plan whose result type changed; a prepared statement gone
 _OK = (pq.ExecStatus.COMMAND_OK, pq.ExecStatus.TUPLES_OK, pq.ExecStatus.EMPTY_QUERY)

@@ -8,9 +8,10 @@ subquery is never ORed with other conditions (PostgreSQL would then scan the tab
 of joining by index), so every statement is a chain of indexed semi-joins.
 
 Statements are built by SQLAlchemy once per shape and cached. On PostgreSQL the values are
-arrays (`= ANY(%(p0)s::BIGINT[])`: one text per shape, which psycopg prepares after a few
-runs) and the statements of a batch go through psycopg's pipeline mode, sent together and
-answered together; elsewhere they are executed one after the other through SQLAlchemy.
+arrays (`= ANY(%(p0)s::BIGINT[])`: one text per shape, prepared once per connection) and the
+statements of a batch go through the pipeline, sent together and answered together (straight
+through libpq, `pg_pipeline`, where the session manages its transaction; else through psycopg's
+cursors); elsewhere they are executed one after the other through SQLAlchemy.
 
 Changes (`Write`) go the same way on PostgreSQL when every column they set holds plain values
 (text, numbers, dates, booleans, bytes): deletions and updates by `= ANY(keys)`, per-row
