@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from persondata.errors import IdentityError, InputError
-from persondata.identity import Hasher, make_identity, parse_identity
+from persondata.identity import Hasher, make_identity, parse_identity, parse_phone
 
 
 @pytest.mark.parametrize(
@@ -70,3 +70,13 @@ def test_email_fast_path_agrees_with_email_validator(address: str) -> None:
             normalise_email(address)
     else:
         assert normalise_email(address) == expected
+
+
+def test_a_number_in_international_form_is_parsed_once_whatever_the_region() -> None:
+    # An identity found in a row is parsed to normalise it (the controller's region) and again
+    # for its spellings (no region); the second use takes the first one's result.
+    text = "+4731234567"
+    first = parse_phone(text, "DK")
+    assert parse_phone(text, None) is first and parse_phone(text, "NO") is first
+    assert parse_phone("31234567", "NO") is not parse_phone("31234567", "DK")  # national: by region
+    assert [parse_phone("31234567", r).country_code for r in ("NO", "DK")] == [47, 45]
