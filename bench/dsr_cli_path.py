@@ -1,7 +1,7 @@
 """The "CLI path" in a warm process: every access/erasure builds its own `Systems` (as a CLI call,
 a job or a request without shared connectors does). Prints median and p95 per call.
 
-    .venv/bin/python bench/dsr_cli_path.py [--runs 50] [--engine sqlite|postgres]
+    .venv/bin/python bench/dsr_cli_path.py [--runs 50] [--engine sqlite|postgres|mariadb]
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from persondata.db.engine import Database
 from persondata.db.migrate import upgrade
 from persondata.dsr.service import access, erase
 from persondata.identity import Hasher, make_identity
-from persondata.testing.databases import postgres_database
+from persondata.testing.databases import mariadb_database, postgres_database
 from persondata.testing.webshop import NOW, build_support, reset_shop, webshop_policy
 
 
@@ -31,12 +31,13 @@ def main() -> None:
     """Time access and erasure with a new Systems per call."""
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=50)
-    ap.add_argument("--engine", choices=["sqlite", "postgres"], default="sqlite")
+    ap.add_argument("--engine", choices=["sqlite", "postgres", "mariadb"], default="sqlite")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp, ExitStack() as stack:
         d = Path(tmp)
         shop_url = (f"sqlite:///{d / 'shop.db'}" if args.engine == "sqlite"
-                    else stack.enter_context(postgres_database("pdbench")))
+                    else stack.enter_context(postgres_database("pdbench")) if args.engine == "postgres"
+                    else stack.enter_context(mariadb_database("pdbench")))
         support_url = f"sqlite:///{d / 'support.db'}"
         reset_shop(shop_url)
         build_support(support_url)
