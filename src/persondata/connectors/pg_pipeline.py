@@ -132,6 +132,7 @@ def _abandon(pg: pq.abc.PGconn, synced: bool) -> None:
     try:
         if not synced:
             pg.pipeline_sync()
+        _flush(pg)
         _collect(pg)
         pg.exit_pipeline_mode()
     except psycopg.Error:
@@ -186,8 +187,7 @@ def _flush(pg: pq.abc.PGconn) -> None:
 
 
 def _collect(pg: pq.abc.PGconn) -> list[pq.abc.PGresult]:
-    """Every result up to the pipeline's sync point, in order (one per item sent)."""
-    _flush(pg)
+    """Every result up to the pipeline's sync point, in order (one per item sent; all sent)."""
     out: list[pq.abc.PGresult] = []
     separator = False  # libpq ends each item's results with None
     while True:

@@ -32,14 +32,16 @@ from decimal import Decimal
 from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
+import psycopg
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
+from persondata.connectors import pg_pipeline
+from persondata.connectors.pg_pipeline import Answer
 from persondata.connectors.protocol import CHUNK, Guard, Lookup, Row, StaleFinds, Write, chunks
 from persondata.errors import SystemFailure
 
 if TYPE_CHECKING:
-    from persondata.connectors.pg_pipeline import Answer
     from persondata.connectors.sql import SqlConnector
     from persondata.connectors.sql_session import SqlSession
 
@@ -150,9 +152,6 @@ def _run(session: SqlSession, statements: list[tuple[str, dict[str, Any]]], *, r
     its BEGIN; in a read, statements that only read (`reads`) go as they are (a pipeline is one
     implicit transaction) and anything else goes inside BEGIN READ ONLY ... COMMIT, so that
     PostgreSQL refuses a change. Elsewhere they go through psycopg's cursors in its pipeline."""
-    import psycopg
-
-    from persondata.connectors import pg_pipeline
     from persondata.connectors.sql_session import idle
 
     raw: psycopg.Connection[Any] = session.conn.connection.driver_connection  # type: ignore[assignment]
@@ -173,7 +172,7 @@ def _run(session: SqlSession, statements: list[tuple[str, dict[str, Any]]], *, r
         raise SystemFailure(f"system {session.connector.name}: {exc}") from exc
 
 
-def _run_cursors(raw: Any, bound: list[tuple[str, dict[str, Any]]], *, commit: bool,
+def _run_cursors(raw: psycopg.Connection[Any], bound: list[tuple[str, dict[str, Any]]], *, commit: bool,
                  meanwhile: Callable[[], None] | None) -> list[Answer]:
     """Statements through psycopg's cursors (in its pipeline when more than one), in the
     transaction psycopg opened for SQLAlchemy."""
@@ -188,8 +187,6 @@ def _run_cursors(raw: Any, bound: list[tuple[str, dict[str, Any]]], *, commit: b
                 raw.execute("COMMIT", prepare=False)
             if meanwhile is not None:
                 meanwhile()
-    from persondata.connectors.pg_pipeline import Answer
-
     return [Answer(cur.fetchall() if cur.description else [], cur.rowcount) for cur in cursors]
 
 

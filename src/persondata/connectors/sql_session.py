@@ -158,7 +158,7 @@ class SqlSession:
         self.connector = connector
         self.conn = conn
         self.batches = batches  # who opens and ends the transaction (see Tx)
-        self.batched = connector.dialect == "postgresql"  # psycopg's pipeline mode
+        self.batched = connector.dialect == "postgresql"  # PostgreSQL's pipeline: a batch, one round trip
 
     def lookup(self, lookups: Sequence[Lookup], *,
                meanwhile: Callable[[], None] | None = None) -> list[list[Row]]:

@@ -48,6 +48,7 @@ from persondata.dsr.results import ErasureResult, HeldRow, RowAction, SystemStat
 from persondata.errors import PersondataError
 from persondata.identity import Hasher, Identity
 from persondata.policy.model import Policy
+from persondata.retention.holds import active_holds, forced_holds  # the DPO's holds
 
 
 def discover_identities(
@@ -203,8 +204,6 @@ def _erase(session: Session, policy: Policy, ids: list[Identity], sy: Systems, *
                 by_db[key] = tx
             txs[system] = tx
             return tx.session_for(connector)
-
-        from persondata.retention.holds import active_holds, forced_holds  # the DPO's holds
 
         holds: list[Any] = []  # read while the first lookups are on their way
         ahead: list[tuple[ErasurePlan, dict[str, Changes]]] = []  # made while expansion is on its way
